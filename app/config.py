@@ -1,0 +1,205 @@
+"""One configuration, read from the environment.
+
+No variable set gives the embedded default of DESIGN.md: SQLite in ``instance/``, local-disk
+storage, emails written to ``instance/outbox/``, payments off, Redis on localhost.
+``APP_ENV=production`` refuses to start when a required secret is missing or left at a default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+DEV_SECRET = "dev-secret-change-me"  # noqa: S105 - development default, refused in production
+DEV_JWT_SECRET = "dev-jwt-secret-change-me-0123456789abcdef"  # noqa: S105 - idem
+
+# Price per render in the smallest currency unit, by output height and audio length band.
+# Bands are upper bounds in seconds of (trimmed) audio; the first band that fits applies.
+DEFAULT_PRICE_TABLE = {
+    "currency": "usd",
+    "bands": [
+        {"max_seconds": 60, "720": 199, "1080": 299},
+        {"max_seconds": 600, "720": 499, "1080": 699},
+        {"max_seconds": 3600, "720": 999, "1080": 1499},
+    ],
+}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message names the variable."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'waveframe.db'}"
+    # Railway/Heroku hand out postgres://; SQLAlchemy wants postgresql://
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    return url
+
+
+class Config:
+    """Settings read from ``environ`` (default ``os.environ``) when instantiated."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        env = dict(os.environ if environ is None else environ)
+        self.APP_ENV = env.get("APP_ENV", "development")
+        self.SECRET_KEY = env.get("SECRET_KEY", DEV_SECRET)
+        self.JWT_SECRET_KEY = env.get("JWT_SECRET_KEY", DEV_JWT_SECRET)
+
+        # Database
+        self.SQLALCHEMY_DATABASE_URI = _database_url(env)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+        # Redis: queue, rate limits, token blocklist
+        self.REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.REDIS_KEY_PREFIX = env.get("REDIS_KEY_PREFIX", "waveframe:")
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", self.REDIS_URL)
+        self.RATELIMIT_KEY_PREFIX = self.REDIS_KEY_PREFIX + "ratelimit"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_ENABLED = _bool(env.get("RATELIMIT_ENABLED"), True)
+
+        # JWT
+        self.JWT_ACCESS_TOKEN_EXPIRES = _int(env, "JWT_ACCESS_TOKEN_SECONDS", 15 * 60)
+        self.JWT_REFRESH_TOKEN_EXPIRES = _int(env, "JWT_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600)
+
+        # Storage
+        self.STORAGE_BACKEND = env.get("STORAGE_BACKEND", "local")
+        self.STORAGE_LOCAL_ROOT = env.get("STORAGE_LOCAL_ROOT", str(INSTANCE_DIR / "storage"))
+        self.GCS_BUCKET = env.get("GCS_BUCKET", "")
+        self.GCS_PROJECT = env.get("GCS_PROJECT", "waveframe")
+        self.GOOGLE_APPLICATION_CREDENTIALS = env.get("GOOGLE_APPLICATION_CREDENTIALS", "")
+        self.GCS_SIGNING_SERVICE_ACCOUNT = env.get("GCS_SIGNING_SERVICE_ACCOUNT", "")
+        self.STORAGE_EMULATOR_HOST = env.get("STORAGE_EMULATOR_HOST", "")
+
+        # Payments
+        self.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY", "")
+        self.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET", "")
+        self.STRIPE_API_BASE = env.get("STRIPE_API_BASE", "")
+        self.PRICE_TABLE = (json.loads(env["PRICE_TABLE"]) if env.get("PRICE_TABLE")
+                            else DEFAULT_PRICE_TABLE)
+
+        # Email
+        self.SENDGRID_API_KEY = env.get("SENDGRID_API_KEY", "")
+        self.SENDGRID_API_HOST = env.get("SENDGRID_API_HOST", "")
+        self.MAIL_FROM = env.get("MAIL_FROM", "Waveframe <no-reply@waveframe.local>")
+        self.OUTBOX_DIR = env.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+
+        # Web
+        self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
+        self.FRONTEND_URL = env.get("FRONTEND_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.FORCE_HTTPS = _bool(env.get("FORCE_HTTPS"), self.APP_ENV == "production")
+        self.PROXY_HOPS = _int(env, "PROXY_HOPS", 1)
+        self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
+        self.LOG_FORMAT = env.get("LOG_FORMAT", "json")
+
+        # Rendering and limits
+        self.CHROMIUM_PATH = env.get("CHROMIUM_PATH", "/usr/bin/chromium")
+        self.MAX_UPLOAD_MB = _int(env, "MAX_UPLOAD_MB", 200)
+        # Requests larger than this are refused from Content-Length before the body is read.
+        self.MAX_CONTENT_LENGTH = (self.MAX_UPLOAD_MB + 10) * 1024 * 1024
+        self.MAX_JSON_BODY_BYTES = _int(env, "MAX_JSON_BODY_BYTES", 1024 * 1024)
+        self.MAX_AUDIO_SECONDS = _int(env, "MAX_AUDIO_SECONDS", 3600)
+        self.DOWNLOAD_LINK_TTL = _int(env, "DOWNLOAD_LINK_TTL", 24 * 3600)
+        self.VIDEO_RETENTION_DAYS = _int(env, "VIDEO_RETENTION_DAYS", 7)
+        self.UNPAID_UPLOAD_RETENTION_HOURS = _int(env, "UNPAID_UPLOAD_RETENTION_HOURS", 24)
+        self.RENDER_TMP_DIR = env.get("RENDER_TMP_DIR", "")
+
+        # API docs (flask-smorest)
+        self.API_TITLE = "Waveframe API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.OPENAPI_SWAGGER_UI_PATH = "/docs"
+        self.OPENAPI_SWAGGER_UI_URL = "/static/swagger-ui/"
+        self.API_SPEC_OPTIONS = {
+            "components": {"securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        }
+        self.JSON_SORT_KEYS = False
+
+    # -- derived -----------------------------------------------------------
+    @property
+    def payments_enabled(self) -> bool:
+        return bool(self.STRIPE_SECRET_KEY)
+
+    def validate(self) -> None:
+        """Refuse unusable settings; in production, refuse missing or default secrets."""
+        if self.APP_ENV not in {"development", "test", "production"}:
+            raise ConfigError(f"APP_ENV must be development, test or production, not {self.APP_ENV!r}")
+        if self.STORAGE_BACKEND not in {"local", "gcs"}:
+            raise ConfigError(f"STORAGE_BACKEND must be local or gcs, not {self.STORAGE_BACKEND!r}")
+        if self.STORAGE_BACKEND == "gcs" and not self.GCS_BUCKET:
+            raise ConfigError("GCS_BUCKET is required when STORAGE_BACKEND=gcs")
+        if self.APP_ENV != "production":
+            return
+        required = {
+            "SECRET_KEY": (self.SECRET_KEY, {DEV_SECRET}),
+            "JWT_SECRET_KEY": (self.JWT_SECRET_KEY, {DEV_JWT_SECRET}),
+            "DATABASE_URL": (os.environ.get("DATABASE_URL", "") if "sqlite" in self.SQLALCHEMY_DATABASE_URI
+                             else self.SQLALCHEMY_DATABASE_URI, set()),
+            "STRIPE_SECRET_KEY": (self.STRIPE_SECRET_KEY, set()),
+            "STRIPE_WEBHOOK_SECRET": (self.STRIPE_WEBHOOK_SECRET, set()),
+            "SENDGRID_API_KEY": (self.SENDGRID_API_KEY, set()),
+            "GCS_BUCKET": (self.GCS_BUCKET, set()),
+        }
+        for name, (value, defaults) in required.items():
+            if not value or value in defaults:
+                raise ConfigError(
+                    f"{name} must be set to a real value when APP_ENV=production "
+                    "(see .env.example)")
+        for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+            if len(getattr(self, name)) < 32:
+                raise ConfigError(f"{name} must be at least 32 characters when APP_ENV=production")
+        if self.STORAGE_BACKEND != "gcs":
+            raise ConfigError("STORAGE_BACKEND must be gcs when APP_ENV=production "
+                              "(local disk does not survive a Railway deploy)")
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+class TestConfig(Config):
+    """Config for the test suite: real Postgres and Redis, a database and keyspace of its own."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None, **overrides):
+        env = dict(os.environ if environ is None else environ)
+        env.setdefault("APP_ENV", "test")
+        super().__init__(env)
+        self.TESTING = True
+        self.APP_ENV = "test"
+        self.SQLALCHEMY_DATABASE_URI = env.get(
+            "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/waveframe_test")
+        self.REDIS_URL = env.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL
+        self.REDIS_KEY_PREFIX = "waveframe-test:"
+        self.RATELIMIT_KEY_PREFIX = self.REDIS_KEY_PREFIX + "ratelimit"
+        self.STRIPE_SECRET_KEY = ""
+        self.STRIPE_WEBHOOK_SECRET = ""
+        self.SENDGRID_API_KEY = ""
+        self.STORAGE_BACKEND = "local"
+        self.LOG_FORMAT = "json"
+        for key, value in overrides.items():
+            setattr(self, key, value)

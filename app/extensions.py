@@ -1,0 +1,54 @@
+"""Extensions, created unbound here and bound to the app in ``create_app``."""
+
+from __future__ import annotations
+
+import redis
+from flask import Flask, current_app
+from flask_admin import Admin
+from flask_cors import CORS
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+
+# Deterministic constraint names so migrations are the same on SQLite and Postgres.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+migrate = Migrate()
+jwt = JWTManager()
+api = Api()
+cors = CORS()
+limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
+admin = Admin(name="Waveframe admin")
+
+
+class RedisClient:
+    """One Redis connection pool per app, created on first use (no I/O at import)."""
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["redis"] = redis.Redis.from_url(app.config["REDIS_URL"])
+
+    @property
+    def conn(self) -> redis.Redis:
+        return current_app.extensions["redis"]
+
+    def key(self, *parts: str) -> str:
+        """A key under the app's prefix, e.g. ``key("blocklist", jti)``."""
+        return current_app.config["REDIS_KEY_PREFIX"] + ":".join(parts)
+
+
+redis_client = RedisClient()
+
+
+def get_redis() -> redis.Redis:
+    return redis_client.conn

@@ -1,0 +1,108 @@
+"""Structured JSON logs with a request id (web) or job id (worker) on every line.
+
+Values under sensitive names (password, token, secret, authorization, signature, url, link...)
+and anything that looks like a bearer token or a signed URL query are redacted before output.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+from flask import Flask, g, has_request_context
+
+SENSITIVE_KEY = re.compile(r"pass(word)?|token|secret|authorization|api_?key|signature|cookie|"
+                           r"(^|_)url$|link|credential|card", re.I)
+SENSITIVE_VALUE = [
+    (re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [redacted]"),
+    (re.compile(r"(?i)([?&](?:x-goog-[a-z-]+|signature|token|expires|sig|key)=)[^&\s\"']+"),
+     r"\1[redacted]"),
+    (re.compile(r"\b(sk|rk|pk|whsec)_(live|test)?_?[A-Za-z0-9]{6,}"), "[redacted-key]"),
+    (re.compile(r"\bSG\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"), "[redacted-key]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"), "[redacted-jwt]"),
+]
+REDACTED = "[redacted]"
+
+# Attributes every LogRecord has; everything else was passed with ``extra=``.
+_STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def redact_text(text: str) -> str:
+    for pattern, replacement in SENSITIVE_VALUE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact(value, key: str = ""):
+    if key and SENSITIVE_KEY.search(key):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+class ContextFilter(logging.Filter):
+    """Adds request_id (inside a request) and job_id (inside an RQ job) to each record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None) and has_request_context():
+            record.request_id = getattr(g, "request_id", None)
+        if not getattr(record, "job_id", None):
+            try:
+                from rq import get_current_job
+                job = get_current_job()
+            except Exception:
+                job = None
+            if job is not None:
+                record.job_id = job.id
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": redact_text(record.getMessage()),
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_") and value is not None:
+                entry[key] = redact(value, key)
+        if record.exc_info:
+            entry["exception"] = redact_text(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        extras = {k: redact(v, k) for k, v in vars(record).items()
+                  if k not in _STANDARD_ATTRS and not k.startswith("_") and v is not None}
+        line = f"{record.levelname:<7} {record.name}: {redact_text(record.getMessage())}"
+        if extras:
+            line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
+        if record.exc_info:
+            line += "\n" + redact_text(self.formatException(record.exc_info))
+        return line
+
+
+def configure_logging(app: Flask) -> None:
+    """Route the root logger through one handler (idempotent across app instances)."""
+    root = logging.getLogger()
+    handler = next((h for h in root.handlers if getattr(h, "_waveframe", False)), None)
+    if handler is None:
+        handler = logging.StreamHandler(sys.stderr)
+        handler._waveframe = True
+        handler.addFilter(ContextFilter())
+        root.addHandler(handler)
+    handler.setFormatter(JsonFormatter() if app.config["LOG_FORMAT"] == "json" else TextFormatter())
+    root.setLevel(app.config["LOG_LEVEL"])
+    for noisy in ("urllib3", "werkzeug", "google", "stripe", "playwright", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,17 @@
+"""The data model. Models hold columns and invariants; the rules live in ``app/services``."""
+
+from app.models.base import utcnow
+from app.models.email_delivery import EmailDelivery
+from app.models.payment import Payment, PaymentStatus, StripeEvent
+from app.models.render_job import (
+    TERMINAL_STATUSES,
+    InvalidTransition,
+    RenderJob,
+    RenderStatus,
+)
+from app.models.user import PasswordResetToken, User
+
+__all__ = [
+    "TERMINAL_STATUSES", "EmailDelivery", "InvalidTransition", "PasswordResetToken", "Payment",
+    "PaymentStatus", "RenderJob", "RenderStatus", "StripeEvent", "User", "utcnow",
+]

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import JSONType, Model, Timestamps, UTCDateTime, UUIDPrimaryKey
+
+
+class RenderStatus(enum.StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"
+    QUEUED = "queued"
+    RENDERING = "rendering"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+
+
+TERMINAL_STATUSES = frozenset({RenderStatus.COMPLETED, RenderStatus.FAILED,
+                               RenderStatus.CANCELED, RenderStatus.EXPIRED})
+
+# Which status a job may move to from each status (the lifecycle in DESIGN.md).
+ALLOWED_TRANSITIONS: dict[RenderStatus, frozenset[RenderStatus]] = {
+    RenderStatus.AWAITING_PAYMENT: frozenset({RenderStatus.QUEUED, RenderStatus.CANCELED,
+                                              RenderStatus.EXPIRED}),
+    RenderStatus.QUEUED: frozenset({RenderStatus.RENDERING, RenderStatus.CANCELED,
+                                    RenderStatus.FAILED}),
+    RenderStatus.RENDERING: frozenset({RenderStatus.COMPLETED, RenderStatus.FAILED,
+                                       RenderStatus.CANCELED, RenderStatus.QUEUED}),
+    RenderStatus.COMPLETED: frozenset({RenderStatus.EXPIRED}),
+    RenderStatus.FAILED: frozenset({RenderStatus.QUEUED, RenderStatus.EXPIRED}),
+    RenderStatus.CANCELED: frozenset({RenderStatus.EXPIRED}),
+    RenderStatus.EXPIRED: frozenset(),
+}
+
+# The timestamp column each status stamps when entered.
+STATUS_TIMESTAMP = {
+    RenderStatus.QUEUED: "queued_at",
+    RenderStatus.RENDERING: "started_at",
+    RenderStatus.COMPLETED: "completed_at",
+    RenderStatus.FAILED: "failed_at",
+    RenderStatus.CANCELED: "canceled_at",
+    RenderStatus.EXPIRED: "expired_at",
+}
+
+
+class InvalidTransition(Exception):
+    def __init__(self, current: str, target: str):
+        super().__init__(f"render job cannot go from {current} to {target}")
+        self.current, self.target = current, target
+
+
+class RenderJob(UUIDPrimaryKey, Timestamps, Model):
+    __tablename__ = "render_jobs"
+    __table_args__ = (
+        sa.Index("ix_render_jobs_user_id_created_at", "user_id", "created_at"),
+        sa.CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    status: Mapped[str] = mapped_column(
+        sa.Enum(RenderStatus, name="render_status", native_enum=False, create_constraint=True,
+                values_callable=lambda e: [m.value for m in e], length=32),
+        nullable=False, default=RenderStatus.QUEUED, index=True)
+    config: Mapped[dict] = mapped_column(JSONType, nullable=False)
+
+    # Input
+    audio_key: Mapped[str] = mapped_column(sa.String(512), nullable=False)
+    audio_filename: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    audio_format: Mapped[str | None] = mapped_column(sa.String(64))
+    audio_duration: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    audio_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    background_key: Mapped[str | None] = mapped_column(sa.String(512))
+
+    # Output
+    output_key: Mapped[str | None] = mapped_column(sa.String(512))
+    output_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    output_duration: Mapped[float | None] = mapped_column(sa.Float)
+    output_checksum: Mapped[str | None] = mapped_column(sa.String(64))
+    video_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    # Progress and execution
+    progress: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    eta_seconds: Mapped[int | None] = mapped_column(sa.Integer)
+    progress_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    priority: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="default")
+    rq_job_id: Mapped[str | None] = mapped_column(sa.String(128))
+    cancel_requested: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    error_code: Mapped[str | None] = mapped_column(sa.String(64))
+    error_message: Mapped[str | None] = mapped_column(sa.Text)
+
+    # Price quoted at creation (smallest currency unit); never recomputed.
+    price_amount: Mapped[int | None] = mapped_column(sa.Integer)
+    price_currency: Mapped[str | None] = mapped_column(sa.String(3))
+
+    # A timestamp per transition
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User", lazy="joined")
+    payments = relationship("Payment", back_populates="render_job", lazy="select",
+                            order_by="Payment.created_at")
+
+    @property
+    def is_terminal(self) -> bool:
+        return RenderStatus(self.status) in TERMINAL_STATUSES
+
+    def can_transition(self, target: RenderStatus) -> bool:
+        return RenderStatus(target) in ALLOWED_TRANSITIONS[RenderStatus(self.status)]
+
+    def transition(self, target: RenderStatus, at: datetime) -> None:
+        """Move to ``target`` (an invariant, not a rule: callers decide *when*)."""
+        target = RenderStatus(target)
+        if not self.can_transition(target):
+            raise InvalidTransition(self.status, target)
+        self.status = target
+        column = STATUS_TIMESTAMP.get(target)
+        if column:
+            setattr(self, column, at)
+
+    def __repr__(self) -> str:
+        return f"<RenderJob {self.id} {self.status}>"

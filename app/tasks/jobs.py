@@ -1,0 +1,85 @@
+"""The one job helper: every task declares its queue, timeout, retries and failure handling here.
+
+    @task(queue="default", timeout=60, retries=5, retry_intervals=(10, 30, 60, 300, 900))
+    def send_email(delivery_id): ...
+
+    send_email.enqueue(delivery_id)                       # with the declared options
+    send_email.enqueue(delivery_id, job_id="...", queue="high", timeout=30)   # overridden
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rq import Callback, Retry
+from rq.job import Job
+
+from app.tasks.queues import DEFAULT, get_queue
+
+log = logging.getLogger(__name__)
+
+DAY = 24 * 3600
+
+
+@dataclass(frozen=True)
+class TaskOptions:
+    queue: str = DEFAULT
+    timeout: int = 600
+    retries: int = 3
+    retry_intervals: tuple[int, ...] = (10, 60, 300)
+    result_ttl: int = DAY
+    failure_ttl: int = 30 * DAY  # failed jobs stay in the failed registry (dead letters) a month
+    on_failure: str | Callable[..., Any] | None = None  # called after each failed attempt
+
+
+def log_job_failure(job: Job, connection, exc_type, exc_value, traceback) -> None:
+    """Default failure callback: one structured line per failed attempt."""
+    final = not job.retries_left
+    log.error("job_failed", extra={"job_id": job.id, "task": job.func_name,
+                                   "error_type": exc_type.__name__ if exc_type else None,
+                                   "final": final})
+
+
+def is_final_attempt(job: Job) -> bool:
+    """True inside a failure callback when RQ will not retry the job again."""
+    return not job.retries_left
+
+
+def enqueue(func: Callable[..., Any], *args: Any, options: TaskOptions | None = None,
+            job_id: str | None = None, at_front: bool = False, meta: dict | None = None,
+            **kwargs: Any) -> Job:
+    """Put ``func(*args, **kwargs)`` on its queue with its declared options."""
+    opts = options or getattr(func, "task_options", TaskOptions())
+    retry = Retry(max=opts.retries, interval=list(opts.retry_intervals)) if opts.retries else None
+    job = get_queue(opts.queue).enqueue_call(
+        func, args=args, kwargs=kwargs, timeout=opts.timeout, result_ttl=opts.result_ttl,
+        failure_ttl=opts.failure_ttl, job_id=job_id, at_front=at_front, meta=meta, retry=retry,
+        on_failure=Callback(opts.on_failure or log_job_failure),
+    )
+    log.info("job_enqueued", extra={"job_id": job.id, "task": job.func_name, "queue": opts.queue})
+    return job
+
+
+def task(**declared: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a function as a task; adds ``.enqueue(*args, **kwargs)`` and ``.task_options``."""
+    options = TaskOptions(**declared)
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func.task_options = options
+
+        @functools.wraps(enqueue)
+        def enqueue_task(*args: Any, job_id: str | None = None, at_front: bool = False,
+                         meta: dict | None = None, **overrides_and_kwargs: Any) -> Job:
+            overrides = {k: overrides_and_kwargs.pop(k) for k in list(overrides_and_kwargs)
+                         if k in TaskOptions.__dataclass_fields__}
+            return enqueue(func, *args, options=replace(options, **overrides), job_id=job_id,
+                           at_front=at_front, meta=meta, **overrides_and_kwargs)
+
+        func.enqueue = enqueue_task
+        return func
+
+    return decorate
