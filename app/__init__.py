@@ -71,6 +71,8 @@ def register_extensions(app: Flask) -> None:
                   allow_headers=["Authorization", "Content-Type", "If-None-Match"],
                   max_age=600)
     init_http(app)
+    from app.auth.guards import init_jwt
+    init_jwt(app)
     from app import models  # noqa: F401  (register the tables with the metadata)
 
 
@@ -81,6 +83,8 @@ def register_blueprints(app: Flask) -> None:
 
     init_docs(app)
     init_health(app)
+    from app.services.storage import init_storage
+    init_storage(app)
     for module_path in API_BLUEPRINTS:
         module = importlib.import_module(module_path)
         init = getattr(module, "init_app", None)

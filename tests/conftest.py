@@ -107,3 +107,10 @@ def render_job_factory(app_ctx):
 @pytest.fixture
 def payment_factory(app_ctx):
     return factories.make_payment
+
+
+@pytest.fixture
+def auth_headers(app_ctx):
+    """``auth_headers(user)`` -> an Authorization header with a valid access token."""
+    from tests.support.auth import auth_headers as make_headers
+    return make_headers

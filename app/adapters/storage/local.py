@@ -1,0 +1,109 @@
+"""Local-disk storage for the embedded default: objects are files under one root folder.
+
+The root lives in ``instance/storage/``, outside any static folder: nothing is served from it
+except through the signed download route.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.adapters.storage.base import ObjectInfo, Storage, StorageError, StorageNotFound
+
+META_SUFFIX = ".meta.json"
+
+
+class LocalStorage(Storage):
+    name = "local"
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+
+    def path_for(self, key: str) -> Path:
+        if not key or key.startswith("/") or "\\" in key or any(p in ("", ".", "..") for p in key.split("/")):
+            raise StorageError(f"invalid object key {key!r}")
+        path = (self.root / key).resolve()
+        if self.root not in path.parents:
+            raise StorageError(f"invalid object key {key!r}")
+        return path
+
+    def _meta_path(self, key: str) -> Path:
+        path = self.path_for(key)
+        return path.with_name(path.name + META_SUFFIX)
+
+    def put_file(self, key: str, path: Path, *, content_type: str,
+                 download_name: str | None = None) -> ObjectInfo:
+        target = self.path_for(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        md5 = hashlib.md5(usedforsecurity=False)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                while chunk := src.read(1024 * 1024):
+                    md5.update(chunk)
+                    out.write(chunk)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        meta = {"content_type": content_type, "download_name": download_name,
+                "md5_hex": md5.hexdigest()}
+        self._meta_path(key).write_text(json.dumps(meta))
+        return self.stat(key)
+
+    def download_to(self, key: str, path: Path) -> Path:
+        source = self.path_for(key)
+        if not source.is_file():
+            raise StorageNotFound(key)
+        shutil.copyfile(source, path)
+        return Path(path)
+
+    def metadata(self, key: str) -> dict:
+        meta_path = self._meta_path(key)
+        return json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+
+    def stat(self, key: str) -> ObjectInfo:
+        path = self.path_for(key)
+        try:
+            st = path.stat()
+        except FileNotFoundError as exc:
+            raise StorageNotFound(key) from exc
+        meta = self.metadata(key)
+        return ObjectInfo(key=key, size=st.st_size,
+                          updated=datetime.fromtimestamp(st.st_mtime, UTC),
+                          content_type=meta.get("content_type"), md5_hex=meta.get("md5_hex"))
+
+    def delete(self, key: str) -> bool:
+        path = self.path_for(key)
+        self._meta_path(key).unlink(missing_ok=True)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        if not self.root.is_dir():
+            return
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in sorted(files):
+                if name.endswith(META_SUFFIX) or name.startswith(".upload-"):
+                    continue
+                key = str((Path(dirpath) / name).relative_to(self.root))
+                if key.startswith(prefix):
+                    try:
+                        yield self.stat(key)
+                    except StorageNotFound:
+                        continue  # deleted while listing
+
+    def check(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK):
+            raise StorageError(f"storage root {self.root} is not writable")

@@ -1,0 +1,91 @@
+"""Authentication guards every blueprint uses, and the JWT loaders that back them.
+
+    @bp.get("/renders")
+    @auth_required()
+    def list_renders():
+        user = current_user()
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+
+from flask import Flask
+from flask_jwt_extended import current_user as _jwt_current_user
+from flask_jwt_extended import jwt_required
+
+from app.errors import Forbidden, error_response
+from app.extensions import db, jwt
+from app.models import User
+
+
+def auth_required(*, fresh: bool = False, refresh: bool = False, optional: bool = False):
+    """A valid, unrevoked access token (or refresh token) of an active user."""
+    return jwt_required(fresh=fresh, refresh=refresh, optional=optional)
+
+
+def admin_required():
+    def decorate(view):
+        @functools.wraps(view)
+        @jwt_required()
+        def wrapper(*args, **kwargs):
+            if not current_user().is_admin:
+                raise Forbidden("This action needs an administrator.")
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def current_user() -> User:
+    return _jwt_current_user
+
+
+def init_jwt(app: Flask) -> None:
+    app.config.setdefault("JWT_ERROR_MESSAGE_KEY", "message")
+
+    @jwt.user_identity_loader
+    def _identity(user):
+        return str(user.id if isinstance(user, User) else user)
+
+    @jwt.user_lookup_loader
+    def _lookup(_header, payload):
+        try:
+            user_id = uuid.UUID(payload["sub"])
+        except (KeyError, ValueError):
+            return None
+        user = db.session.get(User, user_id)
+        if user is None or not user.is_active:
+            return None
+        return user
+
+    @jwt.user_lookup_error_loader
+    def _lookup_error(_header, _payload):
+        return error_response(401, "account_unavailable",
+                              "This account does not exist or has been disabled.")
+
+    @jwt.unauthorized_loader
+    def _missing(reason: str):
+        return error_response(401, "unauthorized",
+                              "Authentication is required: send 'Authorization: Bearer <token>'.")
+
+    @jwt.invalid_token_loader
+    def _invalid(reason: str):
+        return error_response(401, "invalid_token", "The token is invalid.")
+
+    @jwt.expired_token_loader
+    def _expired(_header, _payload):
+        return error_response(401, "token_expired", "The token has expired; refresh or log in again.")
+
+    @jwt.revoked_token_loader
+    def _revoked(_header, _payload):
+        return error_response(401, "token_revoked", "The token has been revoked; log in again.")
+
+    @jwt.needs_fresh_token_loader
+    def _not_fresh(_header, _payload):
+        return error_response(401, "fresh_login_required",
+                              "This action needs a fresh login; log in again.")
+
+    @jwt.token_verification_failed_loader
+    def _verification_failed(_header, _payload):
+        return error_response(401, "invalid_token", "The token is invalid.")
