@@ -154,13 +154,16 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_exception(exc: HTTPException):
         status = exc.code or 500
-        if status == 422 or (status == 400 and getattr(exc, "data", None)):
-            # flask-smorest / webargs validation failure
-            fields = _validation_fields(exc)
-            if status == 400 and "json" not in (getattr(exc, "data", {}) or {}).get("messages", {}):
-                return error_response(400, "bad_request", "The request is malformed.", {"fields": fields})
+        data = getattr(exc, "data", None) or {}
+        if status in (400, 422) and "messages" in data:
+            # webargs / flask-smorest: a body that is not JSON, or fields that do not validate
+            messages = data["messages"] or {}
+            if any(not isinstance(v, dict) for v in messages.values()):
+                return error_response(400, "malformed_body",
+                                      "The request body could not be parsed; send valid JSON.",
+                                      {"locations": messages})
             return error_response(422, "invalid_field", "One or more fields are invalid.",
-                                  {"fields": fields})
+                                  {"fields": _validation_fields(exc)})
         if status == 429:
             retry_after = exc.get_response().headers.get("Retry-After")
             headers = {"Retry-After": retry_after} if retry_after else None

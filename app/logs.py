@@ -93,12 +93,27 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (gunicorn, honcho and pytest swap it)."""
+
+    def __init__(self):
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def configure_logging(app: Flask) -> None:
     """Route the root logger through one handler (idempotent across app instances)."""
     root = logging.getLogger()
     handler = next((h for h in root.handlers if getattr(h, "_waveframe", False)), None)
     if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = StderrHandler()
         handler._waveframe = True
         handler.addFilter(ContextFilter())
         root.addHandler(handler)

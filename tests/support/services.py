@@ -53,14 +53,15 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def create_database() -> str:
-    name = f"waveframe_test_{os.getpid()}"
+def create_database(suffix: str = "") -> str:
+    """Create an empty database named after this process (plus ``suffix``); return its URL."""
+    name = f"waveframe_test_{os.getpid()}{suffix}"
     with closing(_admin_connection()) as conn, conn.cursor() as cur:
         # Remove databases left by runs that died before cleaning up.
         cur.execute("SELECT datname FROM pg_database WHERE datname LIKE 'waveframe\\_test\\_%%'")
         for (stale,) in cur.fetchall():
-            suffix = stale.rsplit("_", 1)[-1]
-            if suffix.isdigit() and not _pid_alive(int(suffix)):
+            pid = stale.removeprefix("waveframe_test_").split("_", 1)[0]
+            if pid.isdigit() and not _pid_alive(int(pid)):
                 cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(stale)))
         cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

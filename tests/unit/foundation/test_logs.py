@@ -1,0 +1,39 @@
+import json
+import logging
+
+from app.logs import JsonFormatter, redact, redact_text
+
+
+def _format(**extra):
+    record = logging.makeLogRecord({"name": "t", "levelname": "INFO", "levelno": 20,
+                                    "msg": "event", **extra})
+    return json.loads(JsonFormatter().format(record))
+
+
+def test_sensitive_fields_are_redacted_by_name():
+    line = _format(password="hunter2hunter2", refresh_token="abc", email="a@b.c",
+                   download_url="https://x/y", checkout_session_id="cs_1")
+    assert line["password"] == "[redacted]"
+    assert line["refresh_token"] == "[redacted]"
+    assert line["download_url"] == "[redacted]"
+    assert line["email"] == "a@b.c"
+    assert line["checkout_session_id"] == "cs_1"
+
+
+def test_secrets_inside_messages_are_redacted():
+    text = ("GET https://storage.googleapis.com/b/o?X-Goog-Signature=deadbeef&X-Goog-Expires=60 "
+            "Authorization: Bearer eyJhbGciOi.eyJzdWIiOi.sig key sk_live_abcdef123456")
+    out = redact_text(text)
+    assert "deadbeef" not in out and "eyJhbGciOi" not in out and "abcdef123456" not in out
+    assert "X-Goog-Signature=[redacted]" in out
+
+
+def test_nested_values_are_redacted():
+    assert redact({"user": {"password": "p", "name": "n"}}) == {
+        "user": {"password": "[redacted]", "name": "n"}}
+
+
+def test_json_lines_carry_level_logger_and_extras():
+    line = _format(job_id="render-1", frames=10)
+    assert line["level"] == "info" and line["logger"] == "t" and line["event"] == "event"
+    assert line["job_id"] == "render-1" and line["frames"] == 10
