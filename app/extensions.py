@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import redis
 from flask import Flask, current_app
-from flask_admin import Admin
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
@@ -29,7 +28,6 @@ jwt = JWTManager()
 api = Api()
 cors = CORS()
 limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
-admin = Admin(name="Waveframe admin")
 
 
 class RedisClient:
