@@ -1,0 +1,252 @@
+"""``render_video``: audio file + config -> finished MP4. No Flask app, no database.
+
+probe -> decode & analyse once -> Chromium draws frame i -> H.264 (in-page WebCodecs, or canvas
+images to libx264 when VideoEncoder is missing) -> FFmpeg muxes the trimmed audio once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from app.rendering import encode
+from app.rendering.analysis import analyze_file
+from app.rendering.capture import CaptureSession
+from app.rendering.catalog import asset_names, normalize_config, parse_size
+from app.rendering.errors import RenderCanceled, RenderFailed, RenderTimeout
+from app.rendering.probe import probe_audio
+from app.rendering.proc import stop_process
+
+log = logging.getLogger(__name__)
+
+ENCODERS = ("auto", "webcodecs", "x264")
+PROGRESS_INTERVAL = 0.25  # seconds between progress callbacks
+
+
+@dataclass(frozen=True)
+class RenderProgress:
+    frames_done: int
+    frames_total: int
+    percent: float  # 0..100
+    eta_seconds: float | None
+    stage: str = "capture"  # "analysis" | "capture" | "mux" | "done"
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: Path
+    duration_seconds: float  # of the (trimmed) audio, which the video matches within one frame
+    frame_count: int
+    width: int
+    height: int
+    fps: int
+    size_bytes: int
+    sha256: str
+    encoder: str  # "webcodecs" or "x264"
+    codec: str  # e.g. "avc1.640028" or "libx264"
+    wall_seconds: float
+    realtime_factor: float  # audio seconds per wall-clock second
+    config: dict
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "path": str(self.path)}
+
+
+class _Job:
+    """State of one render shared between the main thread and its watchdog."""
+
+    def __init__(self, deadline: float | None):
+        self.deadline = deadline
+        self.lock = threading.Lock()
+        self.session: CaptureSession | None = None
+        self.processes: list = []
+        self.timed_out = False
+        self.finished = threading.Event()
+
+    def track(self, process) -> None:
+        with self.lock:
+            self.processes.append(process)
+
+    def kill_all(self) -> None:
+        with self.lock:
+            session, processes = self.session, list(self.processes)
+        if session is not None:
+            session.kill()
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+
+    def watch(self) -> None:
+        # A hung page or FFmpeg cannot block past the deadline: kill them, the main thread then fails.
+        if self.deadline is None:
+            return
+        if not self.finished.wait(max(0.0, self.deadline - time.monotonic()) + 1.0):
+            self.timed_out = True
+            log.warning("render_watchdog_kill")
+            self.kill_all()
+
+
+def render_video(audio_path, output_path, config: dict, *, assets: dict[str, Path] | None = None,
+                 progress: Callable[[RenderProgress], None] | None = None,
+                 should_cancel: Callable[[], bool] | None = None, timeout: float | None = None,
+                 chromium_path: str = "/usr/bin/chromium", workdir: Path | None = None,
+                 encoder: str = "auto", browser_init_script: str | None = None) -> RenderResult:
+    """Render ``audio_path`` with ``config`` to ``output_path`` (MP4, H.264 + AAC).
+
+    ``encoder``: "auto" (WebCodecs when the browser has it, else libx264), or force one.
+    Raises RenderCanceled, RenderTimeout, RenderFailed, AudioUnsupported, RenderConfigInvalid.
+    """
+    if encoder not in ENCODERS:
+        raise ValueError(f"encoder must be one of {ENCODERS}")
+    started = time.monotonic()
+    deadline = started + timeout if timeout else None
+    audio_path, output_path = Path(audio_path), Path(output_path)
+    assets = {name: Path(p) for name, p in (assets or {}).items()}
+    job = _Job(deadline)
+
+    def check() -> None:
+        if job.timed_out or (deadline is not None and time.monotonic() > deadline):
+            raise RenderTimeout()
+        if should_cancel is not None and should_cancel():
+            raise RenderCanceled()
+
+    info = probe_audio(audio_path)
+    config = normalize_config(config, audio_duration=info.duration, available_assets=set(assets))
+    used_assets = {name: assets[name] for name in asset_names(config).values()}
+    width, height = parse_size(config["size"])
+    fps = config["fps"]
+    tmp = Path(tempfile.mkdtemp(prefix="waveframe-render-", dir=workdir))
+    watchdog = threading.Thread(target=job.watch, name="render-watchdog", daemon=True)
+    watchdog.start()
+    log.info("render_start", extra={"template": config["template"], "size": config["size"], "fps": fps,
+                                    "audio_seconds": info.duration, "workdir": str(tmp)})
+    try:
+        check()
+        _report(progress, RenderProgress(0, 0, 0.0, None, "analysis"))
+        features = analyze_file(audio_path, tmp / "features.bin", fps=fps, source_rate=info.sample_rate,
+                                trim_start=config["trim_start"], trim_end=config["trim_end"],
+                                should_stop=check, on_process=job.track)
+        total = features.frame_count
+        duration = features.duration
+        check()
+        session = CaptureSession(
+            config=config, features=features, assets=used_assets, chromium_path=chromium_path,
+            mode={"auto": "auto", "webcodecs": "webcodecs", "x264": "jpeg"}[encoder],
+            codecs=encode.h264_codecs(width, height, fps), bitrate=encode.webcodecs_bitrate(width, height, fps),
+            init_script=browser_init_script)
+        with job.lock:
+            job.session = session
+        staged = tmp / "output.mp4"
+        with session:
+            check()
+            ticker = _Ticker(progress, total)
+            audio_args = dict(fps=fps, trim_start=config["trim_start"], duration=duration, channels=info.channels)
+            if session.mode == "webcodecs":
+                video_path = tmp / "video.h264"
+                with open(video_path, "wb") as sink:
+                    session.stream(0, total, on_data=lambda data, sizes: sink.write(data),
+                                   on_frames=ticker.update, check=check)
+                session.close()
+                check()
+                _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
+                encode.mux_h264(video_path, audio_path, staged, timeout=_remaining(deadline, 600),
+                                on_process=job.track, **audio_args)
+                used_encoder, codec = "webcodecs", session.info.get("codec") or "h264"
+            else:
+                ffmpeg = encode.start_x264(audio_path, staged, image_format="jpeg", **audio_args)
+                job.track(ffmpeg)
+                try:
+                    session.stream(0, total, on_data=lambda data, sizes: _feed(ffmpeg, data),
+                                   on_frames=ticker.update, check=check)
+                    session.close()
+                    _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
+                    encode.finish_process(ffmpeg, timeout=_remaining(deadline, 600))
+                finally:
+                    stop_process(ffmpeg)
+                used_encoder, codec = "x264", "libx264"
+        check()
+        result = _finish(staged, output_path, config, total, duration, width, height, fps, used_encoder, codec, started)
+        _report(progress, RenderProgress(total, total, 100.0, 0.0, "done"))
+        log.info("render_done", extra={k: v for k, v in result.to_dict().items() if k != "config"})
+        return result
+    except (RenderCanceled, RenderFailed):
+        log.info("render_stopped", extra={"timed_out": job.timed_out})
+        raise
+    except Exception as exc:
+        if job.timed_out:
+            raise RenderTimeout() from exc
+        if should_cancel is not None and should_cancel():
+            raise RenderCanceled() from exc
+        raise
+    finally:
+        job.finished.set()
+        job.kill_all()
+        if job.session is not None:
+            job.session.close()
+        for process in job.processes:
+            stop_process(process)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _feed(ffmpeg, data: bytes) -> None:
+    try:
+        ffmpeg.stdin.write(data)
+    except BrokenPipeError as exc:
+        stderr = ffmpeg.stderr.read().decode(errors="replace") if ffmpeg.stderr else ""
+        raise RenderFailed("The video could not be encoded.", code="encode_failed", detail=stderr[-800:]) from exc
+
+
+def _remaining(deadline: float | None, default: float) -> float:
+    return default if deadline is None else max(1.0, deadline - time.monotonic() + 1.0)
+
+
+def _report(progress, value: RenderProgress) -> None:
+    if progress is not None:
+        progress(value)
+
+
+class _Ticker:
+    """Throttled progress with an ETA from the capture rate so far."""
+
+    def __init__(self, progress, total: int):
+        self.progress, self.total = progress, max(total, 1)
+        self.started = time.monotonic()
+        self.last = 0.0
+
+    def update(self, frames: int) -> None:
+        now = time.monotonic()
+        if self.progress is None or (now - self.last < PROGRESS_INTERVAL and frames < self.total):
+            return
+        self.last = now
+        elapsed = now - self.started
+        eta = (self.total - frames) * elapsed / frames if frames else None
+        percent = min(99.0, 100.0 * frames / self.total)
+        self.progress(RenderProgress(frames, self.total, round(percent, 2), None if eta is None else round(eta, 1)))
+
+
+def _finish(staged: Path, output_path: Path, config: dict, total: int, duration: float, width: int, height: int,
+            fps: int, used_encoder: str, codec: str, started: float) -> RenderResult:
+    video = encode.probe_video(staged)
+    if video.frame_count != total or (video.width, video.height) != (width, height):
+        raise RenderFailed(code="output_invalid",
+                           detail=f"output has {video.frame_count} frames {video.width}x{video.height}, "
+                                  f"expected {total} at {width}x{height}")
+    output_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(staged), str(output_path))
+    digest = hashlib.sha256()
+    with open(output_path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    wall = time.monotonic() - started
+    return RenderResult(path=output_path, duration_seconds=duration, frame_count=total, width=width, height=height,
+                        fps=fps, size_bytes=os.path.getsize(output_path), sha256=digest.hexdigest(),
+                        encoder=used_encoder, codec=codec, wall_seconds=round(wall, 3),
+                        realtime_factor=round(duration / wall, 3) if wall > 0 else 0.0, config=config)
