@@ -1,7 +1,8 @@
 """Local-disk storage for the embedded default: objects are files under one root folder.
 
 The root lives in ``instance/storage/``, outside any static folder: nothing is served from it
-except through the signed download route.
+except through the signed download route (``app/downloads``), whose links carry an
+itsdangerous-signed token naming the object, the file name and the expiry instant.
 """
 
 from __future__ import annotations
@@ -11,13 +12,60 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from app.adapters.storage.base import ObjectInfo, Storage, StorageError, StorageNotFound
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.adapters.storage.base import (
+    MAX_LINK_SECONDS,
+    ObjectInfo,
+    Storage,
+    StorageError,
+    StorageNotFound,
+)
 
 META_SUFFIX = ".meta.json"
+DOWNLOAD_TOKEN_SALT = "waveframe.local-download"  # noqa: S105 - a salt, not a secret
+DOWNLOAD_ENDPOINT = "downloads.local_file"  # the Flask route serving signed local downloads
+
+
+class InvalidDownloadToken(Exception):
+    """The token was not signed by us or was altered."""
+
+
+class ExpiredDownloadToken(Exception):
+    """The token is genuine but its lifetime is over."""
+
+
+@dataclass(frozen=True)
+class DownloadGrant:
+    key: str
+    filename: str | None
+    expires_at: int  # Unix seconds
+
+
+def make_download_token(secret: str, key: str, *, expires_at: int,
+                        filename: str | None = None) -> str:
+    return URLSafeSerializer(secret, salt=DOWNLOAD_TOKEN_SALT).dumps(
+        {"k": key, "f": filename, "e": int(expires_at)})
+
+
+def read_download_token(secret: str, token: str, *, now: float | None = None) -> DownloadGrant:
+    """The grant a token carries; raises InvalidDownloadToken or ExpiredDownloadToken."""
+    try:
+        payload = URLSafeSerializer(secret, salt=DOWNLOAD_TOKEN_SALT).loads(token)
+        grant = DownloadGrant(key=str(payload["k"]), filename=payload.get("f"),
+                              expires_at=int(payload["e"]))
+    except (BadSignature, KeyError, TypeError, ValueError) as exc:
+        raise InvalidDownloadToken from exc
+    if (time.time() if now is None else now) >= grant.expires_at:
+        raise ExpiredDownloadToken
+    return grant
 
 
 class LocalStorage(Storage):
@@ -102,6 +150,22 @@ class LocalStorage(Storage):
                         yield self.stat(key)
                     except StorageNotFound:
                         continue  # deleted while listing
+
+    def download_url(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
+        """A link to the app's signed download route (absolute: FRONTEND_URL outside requests)."""
+        from flask import current_app, has_request_context, url_for
+
+        if not self.path_for(key).is_file():
+            raise StorageNotFound(key)
+        seconds = max(1, min(int(expires_in), MAX_LINK_SECONDS))
+        token = make_download_token(current_app.config["SECRET_KEY"], key, filename=filename,
+                                    expires_at=int(time.time()) + seconds)
+        if has_request_context():
+            return url_for(DOWNLOAD_ENDPOINT, token=token, _external=True)
+        base = urlsplit(current_app.config["FRONTEND_URL"])
+        adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                           url_scheme=base.scheme or "http")
+        return adapter.build(DOWNLOAD_ENDPOINT, {"token": token}, force_external=True)
 
     def check(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
