@@ -26,7 +26,9 @@ class PeriodicTask:
 
 
 # The periodic tasks of the service (function paths, so this module imports nothing heavy).
-PERIODIC_TASKS: list[PeriodicTask] = []
+PERIODIC_TASKS: list[PeriodicTask] = [
+    PeriodicTask("app.tasks.retention.expire_renders", 15 * 60),
+]
 
 
 def enqueue_due_tasks(tasks: list[PeriodicTask] | None = None) -> list[str]:

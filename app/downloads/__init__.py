@@ -1,0 +1,1 @@
+"""Downloads blueprint: fresh, expiring links to finished videos, and the local signed file route."""
