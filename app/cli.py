@@ -9,6 +9,8 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from app.payments_cli import payments_cli
+
 HEALTHY_HEARTBEAT_SECONDS = 120
 
 
@@ -46,3 +48,4 @@ def run_worker_command(burst: bool) -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_health_command)
     app.cli.add_command(run_worker_command)
+    app.cli.add_command(payments_cli)

@@ -1,0 +1,1 @@
+"""Payments blueprint: Stripe Checkout per render and the Stripe webhook."""

@@ -1,0 +1,59 @@
+"""An app with payments on, its SDK pointed at a local fake Stripe."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.extensions import db
+from tests.support.fake_stripe import FakeStripe
+from tests.support.stripe_webhooks import WEBHOOK_SECRET
+
+STRIPE_TEST_KEY = "sk_test_" + "k" * 24
+CLIENT_TIMEOUT_SECONDS = 1.5
+
+
+@pytest.fixture(scope="session")
+def fake_stripe():
+    fake = FakeStripe().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_fake_stripe(request):
+    yield
+    if "fake_stripe" in request.fixturenames:
+        request.getfixturevalue("fake_stripe").reset()
+
+
+@pytest.fixture(scope="session")
+def make_stripe_app(make_app, app, fake_stripe):
+    """Payments-on apps sharing the run's database (``app`` has migrated it)."""
+
+    def _make(**overrides):
+        settings = dict(STRIPE_SECRET_KEY=STRIPE_TEST_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                        STRIPE_API_BASE=fake_stripe.url, STRIPE_MAX_NETWORK_RETRIES=0,
+                        STRIPE_TIMEOUT_SECONDS=CLIENT_TIMEOUT_SECONDS,
+                        FRONTEND_URL="https://waveframe.test")
+        settings.update(overrides)
+        return make_app(**settings)
+
+    return _make
+
+
+@pytest.fixture(scope="session")
+def stripe_app(make_stripe_app):
+    return make_stripe_app()
+
+
+@pytest.fixture
+def pay_ctx(stripe_app, app_ctx):
+    """Make the payments-on app the current one (factories then write through it)."""
+    with stripe_app.app_context():
+        yield stripe_app
+        db.session.remove()
+
+
+@pytest.fixture
+def pay_client(pay_ctx):
+    return pay_ctx.test_client()
