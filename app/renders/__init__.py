@@ -1,0 +1,1 @@
+"""Render jobs over HTTP: templates, pricing, upload, status, cancel, retry (routes + schemas)."""

@@ -1,0 +1,136 @@
+"""Render endpoints: templates and pricing (public), upload, status, list, cancel, retry (owner)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from functools import lru_cache
+
+from flask import Flask, current_app, request
+from flask_smorest import Blueprint
+
+from app.auth.guards import auth_required, current_user
+from app.extensions import api
+from app.rendering import catalog
+from app.renders.schemas import (
+    PricingSchema,
+    RenderFilesSchema,
+    RenderFormSchema,
+    RenderJobSchema,
+    RenderListArgsSchema,
+    RenderListSchema,
+)
+from app.services.pricing import price_list
+from app.services.renders import (
+    IMAGE_PARTS,
+    cancel_render,
+    create_render,
+    get_render,
+    list_renders,
+    retry_render,
+)
+
+catalog_bp = Blueprint("catalog", __name__, url_prefix="/api/v1",
+                       description="Visualizer templates and prices.")
+bp = Blueprint("renders", __name__, url_prefix="/api/v1/renders",
+               description="Render jobs: upload audio, follow progress, cancel, retry.")
+TEMPLATES_MAX_AGE = 300
+AUTH_DOC = [{"bearerAuth": []}]
+
+
+def init_app(app: Flask) -> None:
+    api.register_blueprint(catalog_bp)
+    api.register_blueprint(bp)
+
+
+@lru_cache(maxsize=1)
+def _templates_document() -> tuple[bytes, str]:
+    body = json.dumps({"items": catalog.list_templates(), "config_schema": catalog.config_schema()},
+                      sort_keys=True, separators=(",", ":")).encode()
+    return body, hashlib.sha256(body).hexdigest()[:32]
+
+
+@catalog_bp.get("/templates")
+@catalog_bp.doc(responses={"200": {"description": "{items: [{id, name, description, options_schema, "
+                                                  "defaults}], config_schema}; ETag for revalidation"},
+                           "304": {"description": "Not modified (If-None-Match matched)"}})
+def list_templates():
+    """The visualizer templates, the options each takes (JSON Schema) and their defaults."""
+    body, etag = _templates_document()
+    response = current_app.response_class(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = TEMPLATES_MAX_AGE
+    return response.make_conditional(request)
+
+
+@catalog_bp.get("/pricing")
+@catalog_bp.response(200, PricingSchema)
+def pricing():
+    """What a render costs, by audio length and resolution (smallest currency unit)."""
+    return price_list()
+
+
+@bp.post("")
+@auth_required()
+@bp.arguments(RenderFormSchema, location="form")
+@bp.arguments(RenderFilesSchema, location="files")
+@bp.response(201, RenderJobSchema)
+@bp.alt_response(413, description="The audio or an image is larger than allowed.")
+@bp.alt_response(415, description="The audio is not decodable audio, or an image not PNG/JPEG/WebP.")
+@bp.alt_response(422, description="Too long/short audio or an invalid config field (named).")
+@bp.doc(security=AUTH_DOC)
+def create(form: dict, files: dict):
+    """Upload audio (+ optional images) with a render config; creates the job.
+
+    With payments on, the job waits in ``awaiting_payment`` (see /checkout); otherwise it is
+    queued at once.
+    """
+    return create_render(current_user(), audio=files["audio"], config=form["config"],
+                         images={name: files.get(name) for name in IMAGE_PARTS})
+
+
+@bp.get("")
+@auth_required()
+@bp.arguments(RenderListArgsSchema, location="query")
+@bp.response(200, RenderListSchema)
+@bp.doc(security=AUTH_DOC)
+def list_jobs(args: dict):
+    """The caller's render jobs, newest first, optionally filtered by status."""
+    items, total = list_renders(current_user(), page=args["page"], per_page=args["per_page"],
+                                statuses=args.get("status"))
+    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
+
+
+@bp.get("/<uuid:job_id>")
+@auth_required()
+@bp.response(200, RenderJobSchema)
+@bp.alt_response(404, description="No such render job (or not yours).")
+@bp.doc(security=AUTH_DOC)
+def get_job(job_id: uuid.UUID):
+    """One render job: status, progress, ETA, attempts, error, timestamps, config."""
+    return get_render(current_user(), job_id)
+
+
+@bp.post("/<uuid:job_id>/cancel")
+@auth_required()
+@bp.response(200, RenderJobSchema)
+@bp.alt_response(404, description="No such render job (or not yours).")
+@bp.alt_response(409, description="The job has already finished.")
+@bp.doc(security=AUTH_DOC)
+def cancel_job(job_id: uuid.UUID):
+    """Cancel a job that has not finished (a running render stops within seconds)."""
+    return cancel_render(get_render(current_user(), job_id), reason="user")
+
+
+@bp.post("/<uuid:job_id>/retry")
+@auth_required()
+@bp.response(200, RenderJobSchema)
+@bp.alt_response(404, description="No such render job (or not yours).")
+@bp.alt_response(409, description="Only failed jobs can be retried (and only so many times).")
+@bp.doc(security=AUTH_DOC)
+def retry_job(job_id: uuid.UUID):
+    """Queue a failed job again as a new attempt."""
+    user = current_user()
+    return retry_render(get_render(user, job_id), admin=user.is_admin)

@@ -1,0 +1,128 @@
+"""Request and response shapes of the render endpoints."""
+
+from __future__ import annotations
+
+import json
+
+import marshmallow as ma
+from flask_smorest.fields import Upload
+
+from app.models import RenderStatus
+
+STATUS_VALUES = [s.value for s in RenderStatus]
+
+
+class JSONObject(ma.fields.Field):
+    """A form field holding a JSON object (the render ``config`` of a multipart upload)."""
+
+    default_error_messages = {"invalid": "Must be a JSON object."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, dict):
+            return value
+        try:
+            parsed = json.loads(value)
+        except (TypeError, ValueError) as exc:
+            raise self.make_error("invalid") from exc
+        if not isinstance(parsed, dict):
+            raise self.make_error("invalid")
+        return parsed
+
+
+class RenderFormSchema(ma.Schema):
+    config = JSONObject(required=True, metadata={
+        "description": "JSON object: {template, size, fps, title, artist, trim_start, trim_end, "
+                       "options}; every field but template optional (see GET /templates)."})
+
+
+class RenderFilesSchema(ma.Schema):
+    audio = Upload(required=True, metadata={"description": "The audio file (MP3, WAV, FLAC, ...)."})
+    background = Upload(metadata={"description": "Optional background image (PNG, JPEG, WebP)."})
+    cover = Upload(metadata={"description": "Optional cover image for templates that show one."})
+    logo = Upload(metadata={"description": "Optional logo image."})
+
+
+class RenderListArgsSchema(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    status = ma.fields.String(metadata={"description": "Comma-separated statuses to include."})
+
+    @ma.validates("status")
+    def _known_statuses(self, value, **_kwargs):
+        unknown = [s for s in value.split(",") if s.strip() not in STATUS_VALUES]
+        if unknown:
+            raise ma.ValidationError(f"Unknown status; use one of {', '.join(STATUS_VALUES)}.")
+
+    @ma.post_load
+    def _split_statuses(self, data, **_kwargs):
+        if data.get("status"):
+            data["status"] = [s.strip() for s in data["status"].split(",")]
+        return data
+
+
+class RenderErrorSchema(ma.Schema):
+    code = ma.fields.String()
+    message = ma.fields.String()
+
+
+class RenderJobSchema(ma.Schema):
+    id = ma.fields.UUID()
+    status = ma.fields.Function(lambda job: str(getattr(job.status, "value", job.status)))
+    progress = ma.fields.Integer()
+    eta_seconds = ma.fields.Integer(allow_none=True)
+    attempts = ma.fields.Integer()
+    priority = ma.fields.String()
+    cancel_requested = ma.fields.Boolean()
+    error = ma.fields.Method("_error", metadata={"description": "{code, message} or null"})
+    config = ma.fields.Dict()
+    audio = ma.fields.Method("_audio")
+    price = ma.fields.Method("_price")
+    output = ma.fields.Method("_output")
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+    queued_at = ma.fields.DateTime(allow_none=True)
+    paid_at = ma.fields.DateTime(allow_none=True)
+    started_at = ma.fields.DateTime(allow_none=True)
+    progress_updated_at = ma.fields.DateTime(allow_none=True)
+    completed_at = ma.fields.DateTime(allow_none=True)
+    failed_at = ma.fields.DateTime(allow_none=True)
+    canceled_at = ma.fields.DateTime(allow_none=True)
+    expired_at = ma.fields.DateTime(allow_none=True)
+    video_expires_at = ma.fields.DateTime(allow_none=True)
+
+    def _error(self, job):
+        if not job.error_code:
+            return None
+        return {"code": job.error_code, "message": job.error_message}
+
+    def _audio(self, job):
+        return {"filename": job.audio_filename, "duration": job.audio_duration,
+                "format": job.audio_format, "size": job.audio_size}
+
+    def _price(self, job):
+        if job.price_amount is None:
+            return None
+        return {"amount": job.price_amount, "currency": job.price_currency}
+
+    def _output(self, job):
+        if not job.output_key:
+            return None
+        return {"size": job.output_size, "duration": job.output_duration,
+                "checksum": job.output_checksum}
+
+
+class RenderListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(RenderJobSchema))
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    total = ma.fields.Integer()
+
+
+class PriceBandSchema(ma.Schema):
+    max_audio_seconds = ma.fields.Integer()
+    prices = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+
+
+class PricingSchema(ma.Schema):
+    currency = ma.fields.String()
+    bands = ma.fields.List(ma.fields.Nested(PriceBandSchema))
