@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 API_BLUEPRINTS: list[str] = [
     "app.payments.routes",
     "app.downloads.routes",
+    "app.renders.routes",
 ]
 
 
