@@ -82,8 +82,8 @@ def sanitise_filename(name: str | None, *, extension: str = ".mp4", max_length: 
     text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode("ascii")
     if extension and text.lower().endswith(extension.lower()):
         text = text[: -len(extension)]
-    text = _UNSAFE_FILENAME_CHARS.sub("_", text)
-    text = re.sub(r"_+", "_", re.sub(r"\s+", " ", text)).strip(" ._-")
+    text = _UNSAFE_FILENAME_CHARS.sub("_", re.sub(r"\s+", " ", text))
+    text = re.sub(r"_+", "_", text).strip(" ._-")
     text = text[: max_length - len(extension)].rstrip(" ._-")
     return (text or DEFAULT_DOWNLOAD_STEM) + extension
 
