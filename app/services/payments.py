@@ -362,6 +362,8 @@ def refund_payment(payment_id: uuid.UUID) -> RefundResult:
 
 def refund_render(job_id: uuid.UUID) -> RefundResult:
     """Refund what was paid for a render job (the admin action and ``flask payments refund``)."""
+    if not get_billing().enabled:
+        raise payments_disabled_error()
     job = db.session.get(RenderJob, job_id)
     if job is None:
         raise NotFound("No render job with this id.", code="render_not_found")
