@@ -170,7 +170,7 @@ class StripeBilling(Billing):
                 tolerance=WEBHOOK_TOLERANCE_SECONDS)
         except stripe.SignatureVerificationError as exc:
             raise InvalidWebhook("The Stripe-Signature header does not verify.") from exc
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:  # signed, not an event
             raise InvalidWebhook("The webhook body is not a Stripe event.") from exc
         data = json.loads(payload)  # plain dicts for the services, not SDK objects
         if not isinstance(data, dict) or not data.get("id") or not data.get("type") \
