@@ -30,7 +30,6 @@ from app.services import delivery, render_execution
 from app.services.render_queue import rq_job_id_for, timeout_for
 from app.services.render_workspace import discard_output, keep_output, kept_output, scratch_dir, sha256_file
 from app.services.storage import get_storage
-from app.services.uploads import clean_filename
 from app.tasks.jobs import is_final_attempt, task
 from app.tasks.queues import DEFAULT
 
@@ -97,11 +96,6 @@ def output_key(job: RenderJob) -> str:
     return f"renders/{job.user_id}/{job.id}.mp4"
 
 
-def download_name(job: RenderJob) -> str:
-    title = (job.config or {}).get("title") or Path(job.audio_filename or "").stem
-    return f"{clean_filename(title, default='waveframe')}.mp4"
-
-
 def render_to_output(job: RenderJob, rq_job_id: str, workdir: Path,
                      watcher: RenderWatcher) -> tuple[Path, dict]:
     """Download the inputs and render; the video lands in the job's kept output folder."""
@@ -149,7 +143,7 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
             raise RenderCanceled()
         key = output_key(job)
         stored = get_storage().put_file(key, video, content_type="video/mp4",
-                                        download_name=download_name(job))
+                                        download_name=delivery.download_filename(job))
         if stored.size != meta["size"]:
             raise StorageError(f"stored video is {stored.size} bytes, expected {meta['size']}")
         done = render_execution.complete_render(

@@ -28,6 +28,9 @@ class PeriodicTask:
 # The periodic tasks of the service (function paths, so this module imports nothing heavy).
 PERIODIC_TASKS: list[PeriodicTask] = [
     PeriodicTask("app.tasks.retention.expire_renders", 15 * 60),
+    PeriodicTask("app.tasks.maintenance.reconcile_renders", 60),
+    PeriodicTask("app.tasks.maintenance.clean_render_temp_files", 3600),
+    PeriodicTask("app.tasks.maintenance.delete_unpaid_render_uploads", 3600),
 ]
 
 

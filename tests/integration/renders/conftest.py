@@ -1,0 +1,67 @@
+"""Fixtures of the render-job tests: generated clips, an isolated temp root, leftovers checks."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db, get_redis
+from app.models import RenderJob
+from app.services.storage import get_storage
+from app.tasks.queues import all_queues
+from tests.support import render_media
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("media")
+    return {
+        "mp3": render_media.tone(folder / "tone.mp3", 2.0, extra=("-b:a", "64k")),
+        "wav": render_media.tone(folder / "tone.wav", 2.0),
+        "m4a": render_media.tone(folder / "tone.m4a", 2.0, extra=("-c:a", "aac", "-b:a", "48k")),
+        "ten_seconds": render_media.tone(folder / "ten.mp3", 10.0, extra=("-b:a", "64k")),
+        "long_silence": render_media.silence(folder / "long.flac", 3700),
+    }
+
+
+@pytest.fixture
+def render_tmp(app, tmp_path, monkeypatch):
+    """Temp files of uploads and renders go under this test's own folder."""
+    monkeypatch.setitem(app.config, "RENDER_TMP_DIR", str(tmp_path / "render-tmp"))
+    return tmp_path / "render-tmp" / "waveframe"
+
+
+def upload(client, headers, audio: bytes | Path, *, filename: str = "song.mp3",
+           config: dict | str | None = None, **images: bytes):
+    data = audio.read_bytes() if isinstance(audio, Path) else audio
+    if config is None:
+        config = {"template": "bars", "size": "720x720", "fps": 24}
+    form = {"audio": (io.BytesIO(data), filename),
+            "config": config if isinstance(config, str) else json.dumps(config)}
+    for name, content in images.items():
+        form[name] = (io.BytesIO(content), f"{name}.bin")
+    return client.post("/api/v1/renders", data=form, headers=headers,
+                       content_type="multipart/form-data")
+
+
+def leftovers(user, render_tmp: Path | None = None) -> dict:
+    """Everything a refused upload could have left behind."""
+    redis = get_redis()
+    found = {
+        "rows": db.session.scalar(select(func.count()).select_from(RenderJob)
+                                  .where(RenderJob.user_id == user.id)),
+        "objects": [o.key for o in get_storage().list(f"uploads/{user.id}/")],
+        "queued": sum(q.count for q in all_queues()),
+        "rq_jobs": [k.decode() for k in redis.scan_iter("rq:job:*")],
+    }
+    if render_tmp is not None:
+        uploads = render_tmp / "uploads"
+        found["temp"] = sorted(str(p) for p in uploads.iterdir()) if uploads.exists() else []
+    return found
+
+
+NOTHING = {"rows": 0, "objects": [], "queued": 0, "rq_jobs": [], "temp": []}
