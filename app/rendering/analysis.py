@@ -32,16 +32,21 @@ BAND_MAX_HZ = 16000.0
 MAX_ANALYSIS_RATE = 48000
 BLOCK_SECONDS = 2
 
-FEATURE_DTYPE = np.dtype([
-    ("bands", "<u2", (N_BANDS,)),  # smoothed log-band level, 0..65535 = 0..1
-    ("wave", "i1", (WAVE_POINTS,)),  # waveform slice, normalised by wave_peak, -127..127
-    ("wave_peak", "<u2"),  # peak |sample| of the slice, 0..65535 = 0..1
-    ("rms", "<u2"),  # smoothed loudness, 0..1 on a -60..0 dBFS scale
-    ("onset", "<u2"),  # spectral-flux onset strength relative to the recent peak, 0..1
-    ("pulse", "<u2"),  # beat envelope: jumps on strong onsets, decays over ~0.3 s
-    ("phase", "<f4"),  # loudness-weighted running time in seconds, for motion that speeds up with the music
-    ("reserved", "<u4"),
-])
+FEATURE_DTYPE = np.dtype(
+    [
+        ("bands", "<u2", (N_BANDS,)),  # smoothed log-band level, 0..65535 = 0..1
+        ("wave", "i1", (WAVE_POINTS,)),  # waveform slice, normalised by wave_peak, -127..127
+        ("wave_peak", "<u2"),  # peak |sample| of the slice, 0..65535 = 0..1
+        ("rms", "<u2"),  # smoothed loudness, 0..1 on a -60..0 dBFS scale
+        ("onset", "<u2"),  # spectral-flux onset strength relative to the recent peak, 0..1
+        ("pulse", "<u2"),  # beat envelope: jumps on strong onsets, decays over ~0.3 s
+        (
+            "phase",
+            "<f4",
+        ),  # loudness-weighted running time in seconds, for motion that speeds up with the music
+        ("reserved", "<u4"),
+    ]
+)
 assert FEATURE_DTYPE.itemsize == 400
 
 
@@ -158,8 +163,10 @@ class FrameAnalyzer:
         self._smooth(out, raw_bands, rms_level)
         self.next_frame = stop
         # keep only what the next frame still needs
-        keep_from = min(frame_bounds(stop, self.sr, self.fps)[0],
-                        sum(frame_bounds(stop, self.sr, self.fps)) // 2 - self.nfft // 2)
+        keep_from = min(
+            frame_bounds(stop, self.sr, self.fps)[0],
+            sum(frame_bounds(stop, self.sr, self.fps)) // 2 - self.nfft // 2,
+        )
         drop = max(0, keep_from - self._buf_start)
         if drop:
             self._buf = self._buf[drop:]
@@ -218,8 +225,9 @@ def _band_matrix(sr: int, nfft: int) -> tuple[np.ndarray, np.ndarray]:
     return matrix, centres
 
 
-def analyze_blocks(blocks: Iterable[np.ndarray], sample_rate: int, fps: int,
-                   smoothing: Smoothing | None = None) -> Iterator[np.ndarray]:
+def analyze_blocks(
+    blocks: Iterable[np.ndarray], sample_rate: int, fps: int, smoothing: Smoothing | None = None
+) -> Iterator[np.ndarray]:
     """Stream mono float32 blocks through :class:`FrameAnalyzer`, yielding record arrays."""
     analyzer = FrameAnalyzer(sample_rate, fps, smoothing)
     for block in blocks:
@@ -261,14 +269,26 @@ class Features:
 
     def header(self) -> dict:
         """What the page needs to read the records (see features.js)."""
-        return {"fps": self.fps, "frameCount": self.frame_count, "sampleRate": self.sample_rate,
-                "duration": self.duration, "recordSize": FEATURE_DTYPE.itemsize,
-                "bands": N_BANDS, "wavePoints": WAVE_POINTS}
+        return {
+            "fps": self.fps,
+            "frameCount": self.frame_count,
+            "sampleRate": self.sample_rate,
+            "duration": self.duration,
+            "recordSize": FEATURE_DTYPE.itemsize,
+            "bands": N_BANDS,
+            "wavePoints": WAVE_POINTS,
+        }
 
 
-def decode_pcm(audio_path: str | os.PathLike, sample_rate: int, *, trim_start: float = 0.0,
-               trim_end: float | None = None, block_seconds: int = BLOCK_SECONDS,
-               on_process=None) -> Iterator[np.ndarray]:
+def decode_pcm(
+    audio_path: str | os.PathLike,
+    sample_rate: int,
+    *,
+    trim_start: float = 0.0,
+    trim_end: float | None = None,
+    block_seconds: int = BLOCK_SECONDS,
+    on_process=None,
+) -> Iterator[np.ndarray]:
     """Mono float32 PCM blocks of the (trimmed) audio, decoded once by FFmpeg and streamed."""
     cmd = [FFMPEG, "-v", "error", "-nostdin"]
     if trim_start > 0:
@@ -295,22 +315,33 @@ def decode_pcm(audio_path: str | os.PathLike, sample_rate: int, *, trim_start: f
         stderr = proc.stderr.read() if proc.stderr else b""
         if proc.wait() != 0:
             raise AudioUnsupported("The audio could not be decoded.") from RenderFailed(
-                detail=stderr.decode(errors="replace")[-500:])
+                detail=stderr.decode(errors="replace")[-500:]
+            )
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
 
 
-def analyze_file(audio_path: str | os.PathLike, out_path: str | os.PathLike, *, fps: int, source_rate: int,
-                 trim_start: float = 0.0, trim_end: float | None = None, should_stop=None,
-                 on_process=None) -> Features:
+def analyze_file(
+    audio_path: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    fps: int,
+    source_rate: int,
+    trim_start: float = 0.0,
+    trim_end: float | None = None,
+    should_stop=None,
+    on_process=None,
+) -> Features:
     """Decode ``audio_path`` once and write its per-frame features to ``out_path``."""
     sr = analysis_rate(source_rate)
     analyzer = FrameAnalyzer(sr, fps)
     out_path = Path(out_path)
     with open(out_path, "wb") as out:
-        for block in decode_pcm(audio_path, sr, trim_start=trim_start, trim_end=trim_end, on_process=on_process):
+        for block in decode_pcm(
+            audio_path, sr, trim_start=trim_start, trim_end=trim_end, on_process=on_process
+        ):
             if should_stop:
                 should_stop()
             records = analyzer.feed(block)

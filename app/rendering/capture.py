@@ -29,15 +29,30 @@ log = logging.getLogger(__name__)
 ORIGIN = "https://waveframe.invalid"
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "visualizer"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-breakpad", "--disable-crash-reporter",
-    "--disable-domain-reliability", "--disable-features=MediaRouter,OptimizationHints,Translate",
-    "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-    "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
+    "--disable-domain-reliability",
+    "--disable-features=MediaRouter,OptimizationHints,Translate",
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+    "--disable-renderer-backgrounding",
+    "--disable-background-timer-throttling",
     "--disable-backgrounding-occluded-windows",
 ]
-_IMAGE_MAGIC = [(b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"),
-                (b"RIFF", "image/webp"), (b"BM", "image/bmp")]
+_IMAGE_MAGIC = [
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF8", "image/gif"),
+    (b"RIFF", "image/webp"),
+    (b"BM", "image/bmp"),
+]
 TAKE_WAIT_MS = 200
 
 
@@ -51,11 +66,26 @@ def sniff_image_type(head: bytes) -> str | None:
 
 
 class CaptureSession:
-    """One browser + page with the visualizer initialised for a job. Use as a context manager."""
+    """One browser + page with the visualizer initialised for a job. Use as a context manager.
 
-    def __init__(self, *, config: dict, features: Features, assets: dict[str, Path] | None = None,
-                 chromium_path: str = "/usr/bin/chromium", mode: str = "auto", codecs: list[str] | None = None,
-                 bitrate: int | None = None, jpeg_quality: float = 0.92, init_script: str | None = None):
+    ``open()`` starts the browser and loads the page; ``setup(features)`` initialises the
+    visualizer (done by ``open()`` when ``features`` were given up front), so the browser can
+    start while the audio is still being analysed.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: dict,
+        features: Features | None = None,
+        assets: dict[str, Path] | None = None,
+        chromium_path: str = "/usr/bin/chromium",
+        mode: str = "auto",
+        codecs: list[str] | None = None,
+        bitrate: int | None = None,
+        jpeg_quality: float = 0.92,
+        init_script: str | None = None,
+    ):
         self.config, self.features = config, features
         self.assets = {name: Path(path) for name, path in (assets or {}).items()}
         self.chromium_path, self.mode_requested = chromium_path, mode
@@ -89,14 +119,31 @@ class CaptureSession:
         return found
 
     def open(self) -> None:
+        try:
+            self._open()
+        except PlaywrightError as exc:
+            raise RenderFailed(
+                "The renderer could not start.",
+                code="browser_unavailable",
+                detail=f"{str(exc)[:800]} | console: {' / '.join(self._console[-5:])}",
+            ) from exc
+
+    def _open(self) -> None:
         before = procs.descendants()
         started = time.monotonic()
         self._pw = sync_playwright().start()
         self._browser = self._pw.chromium.launch(
-            executable_path=self.chromium_path, args=CHROMIUM_ARGS, headless=True,
-            handle_sigint=False, handle_sigterm=False, handle_sighup=False)
+            executable_path=self.chromium_path,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            handle_sigint=False,
+            handle_sigterm=False,
+            handle_sighup=False,
+        )
         self._pids = procs.descendants() - before
-        context = self._browser.new_context(service_workers="block", accept_downloads=False, java_script_enabled=True)
+        context = self._browser.new_context(
+            service_workers="block", accept_downloads=False, java_script_enabled=True
+        )
         context.route("**/*", self._route)
         context.route_web_socket("**/*", lambda ws: ws.close())
         if self.init_script:
@@ -106,17 +153,33 @@ class CaptureSession:
         self._page.on("pageerror", lambda err: self._console.append(f"pageerror: {str(err)[:300]}"))
         self._page.goto(f"{ORIGIN}/visualizer/index.html", wait_until="load")
         self._page.wait_for_function("() => window.wfCapture !== undefined")
+        log.info("capture_browser_ready", extra={"startup_seconds": round(time.monotonic() - started, 3)})
+        if self.features is not None:
+            self.setup(self.features)
+
+    def setup(self, features: Features) -> dict:
+        """Initialise the visualizer with ``features``; returns the chosen capture mode."""
+        self.features = features
         opts = {
             "config": self.config,
-            "features": {"header": self.features.header(), "url": f"{ORIGIN}/job/features", "chunkFrames": 512},
+            "features": {"header": features.header(), "url": f"{ORIGIN}/job/features", "chunkFrames": 512},
             "assets": {name: f"{ORIGIN}/assets/{name}" for name in self.assets},
-            "mode": self.mode_requested, "codecs": self.codecs, "bitrate": self.bitrate,
-            "jpegQuality": self.jpeg_quality, "keyInterval": int(self.config["fps"]) * 2,
+            "mode": self.mode_requested,
+            "codecs": self.codecs,
+            "bitrate": self.bitrate,
+            "jpegQuality": self.jpeg_quality,
+            "keyInterval": int(self.config["fps"]) * 2,
         }
         self.info = self._call("o => window.wfCapture.setup(o)", opts)
-        log.info("capture_ready", extra={"mode": self.info["mode"], "codec": self.info.get("codec"),
-                                         "reason": self.info.get("reason"),
-                                         "startup_seconds": round(time.monotonic() - started, 3)})
+        log.info(
+            "capture_ready",
+            extra={
+                "mode": self.info["mode"],
+                "codec": self.info.get("codec"),
+                "reason": self.info.get("reason"),
+            },
+        )
+        return self.info
 
     def close(self) -> None:
         pids = self.pids
@@ -143,8 +206,12 @@ class CaptureSession:
                 body, mime = self._serve(unquote(parts.path), parse_qs(parts.query))
                 if body is not None:
                     self.served += 1
-                    route.fulfill(status=200, body=body, content_type=mime,
-                                  headers={"Cache-Control": "no-store", "Access-Control-Allow-Origin": ORIGIN})
+                    route.fulfill(
+                        status=200,
+                        body=body,
+                        content_type=mime,
+                        headers={"Cache-Control": "no-store", "Access-Control-Allow-Origin": ORIGIN},
+                    )
                     return
             self.blocked.append(url[:200])
             log.warning("capture_request_blocked", extra={"url": url[:200]})
@@ -154,19 +221,22 @@ class CaptureSession:
 
     def _serve(self, path: str, query: dict) -> tuple[bytes | None, str]:
         if path.startswith("/visualizer/"):
-            target = (STATIC_DIR / path[len("/visualizer/"):]).resolve()
+            target = (STATIC_DIR / path[len("/visualizer/") :]).resolve()
             if target.is_file() and target.is_relative_to(STATIC_DIR):
-                mime = {".js": "text/javascript", ".ttf": "font/ttf"}.get(target.suffix) or \
-                    mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+                mime = (
+                    {".js": "text/javascript", ".ttf": "font/ttf"}.get(target.suffix)
+                    or mimetypes.guess_type(target.name)[0]
+                    or "application/octet-stream"
+                )
                 return target.read_bytes(), mime
         elif path.startswith("/assets/"):
-            asset = self.assets.get(path[len("/assets/"):])
+            asset = self.assets.get(path[len("/assets/") :])
             if asset is not None and asset.is_file():
                 body = asset.read_bytes()
                 mime = sniff_image_type(body[:16])
                 if mime:
                     return body, mime
-        elif path == "/job/features":
+        elif path == "/job/features" and self.features is not None:
             start, end = int(query["start"][0]), int(query["end"][0])
             return self.features.read_bytes(start, end), "application/octet-stream"
         return None, ""
@@ -176,8 +246,11 @@ class CaptureSession:
         try:
             return self._page.evaluate(expression, arg)
         except PlaywrightError as exc:
-            raise RenderFailed("The visualizer failed while drawing the video.", code="browser_error",
-                               detail=f"{str(exc)[:800]} | console: {' / '.join(self._console[-5:])}") from exc
+            raise RenderFailed(
+                "The visualizer failed while drawing the video.",
+                code="browser_error",
+                detail=f"{str(exc)[:800]} | console: {' / '.join(self._console[-5:])}",
+            ) from exc
 
     @property
     def mode(self) -> str:
@@ -186,8 +259,15 @@ class CaptureSession:
     def evaluate(self, expression: str, arg=None):
         return self._call(expression, arg)
 
-    def stream(self, start: int, end: int, *, on_data: Callable[[bytes, list[int]], None],
-               on_frames: Callable[[int], None] | None = None, check: Callable[[], None] | None = None) -> int:
+    def stream(
+        self,
+        start: int,
+        end: int,
+        *,
+        on_data: Callable[[bytes, list[int]], None],
+        on_frames: Callable[[int], None] | None = None,
+        check: Callable[[], None] | None = None,
+    ) -> int:
         """Produce frames ``[start, end)``; ``on_data`` gets each batch of bytes with per-frame sizes.
 
         ``check`` runs between batches (at most ~0.2 s apart) and may raise to stop.
@@ -203,16 +283,21 @@ class CaptureSession:
                     raise
             batch = self._call("ms => window.wfCapture.take(ms)", TAKE_WAIT_MS)
             if batch["error"]:
-                raise RenderFailed("The visualizer failed while drawing the video.", code="browser_error",
-                                   detail=batch["error"][:800])
+                raise RenderFailed(
+                    "The visualizer failed while drawing the video.",
+                    code="browser_error",
+                    detail=batch["error"][:800],
+                )
             if batch["data"]:
                 on_data(base64.b64decode(batch["data"]), batch["sizes"])
             if on_frames:
                 on_frames(batch["frames"])
             if batch["done"]:
                 if batch["frames"] != total:
-                    raise RenderFailed(code="frame_count_mismatch",
-                                       detail=f"encoder produced {batch['frames']} of {total} frames")
+                    raise RenderFailed(
+                        code="frame_count_mismatch",
+                        detail=f"encoder produced {batch['frames']} of {total} frames",
+                    )
                 return batch["frames"]
 
     def _stop_page(self) -> None:

@@ -26,19 +26,36 @@ ASSET_PATTERN = r"[a-z][a-z0-9_-]{0,39}"
 
 
 def _color(default: str, title: str) -> dict:
-    return {"type": "string", "pattern": r"#[0-9a-fA-F]{6}", "x-pattern-message": "Must be a colour like #1a2b3c.",
-            "format": "color", "title": title, "default": default}
+    return {
+        "type": "string",
+        "pattern": r"#[0-9a-fA-F]{6}",
+        "x-pattern-message": "Must be a colour like #1a2b3c.",
+        "format": "color",
+        "title": title,
+        "default": default,
+    }
 
 
 def _asset(title: str, description: str) -> dict:
-    return {"type": ["string", "null"], "pattern": ASSET_PATTERN, "x-asset": True,
-            "x-pattern-message": "Must name an uploaded image (e.g. \"background\"), not a URL.",
-            "title": title, "description": description, "default": None}
+    return {
+        "type": ["string", "null"],
+        "pattern": ASSET_PATTERN,
+        "x-asset": True,
+        "x-pattern-message": 'Must name an uploaded image (e.g. "background"), not a URL.',
+        "title": title,
+        "description": description,
+        "default": None,
+    }
 
 
 def _number(default: float, lo: float, hi: float, title: str, integer: bool = False) -> dict:
-    return {"type": "integer" if integer else "number", "minimum": lo, "maximum": hi, "title": title,
-            "default": default}
+    return {
+        "type": "integer" if integer else "number",
+        "minimum": lo,
+        "maximum": hi,
+        "title": title,
+        "default": default,
+    }
 
 
 def _bool(default: bool, title: str) -> dict:
@@ -62,8 +79,9 @@ def _common(bg: str, bg2: str, accent: str, text_position: str) -> dict[str, dic
         "show_progress": _bool(True, "Show progress bar"),
         "progress_color": _color(accent, "Progress bar colour"),
         "logo_image": _asset("Logo", "Uploaded image drawn small in a corner."),
-        "logo_position": _enum("top-right", ["top-left", "top-right", "bottom-left", "bottom-right"],
-                               "Logo position"),
+        "logo_position": _enum(
+            "top-right", ["top-left", "top-right", "bottom-left", "bottom-right"], "Logo position"
+        ),
         "sensitivity": _number(1.0, 0.5, 2.0, "Sensitivity"),
     }
 
@@ -138,8 +156,16 @@ def defaults(template_id: str) -> dict:
 
 
 def list_templates() -> list[dict]:
-    return [{"id": t["id"], "name": t["name"], "description": t["description"],
-             "options_schema": options_schema(t["id"]), "defaults": defaults(t["id"])} for t in _TEMPLATES]
+    return [
+        {
+            "id": t["id"],
+            "name": t["name"],
+            "description": t["description"],
+            "options_schema": options_schema(t["id"]),
+            "defaults": defaults(t["id"]),
+        }
+        for t in _TEMPLATES
+    ]
 
 
 def config_schema() -> dict:
@@ -151,7 +177,12 @@ def config_schema() -> dict:
         "properties": {
             "template": {"type": "string", "enum": template_ids(), "title": "Template"},
             "size": {"type": "string", "enum": list(SIZES), "default": DEFAULT_SIZE, "title": "Size (WxH)"},
-            "fps": {"type": "integer", "enum": list(FPS_CHOICES), "default": DEFAULT_FPS, "title": "Frames per second"},
+            "fps": {
+                "type": "integer",
+                "enum": list(FPS_CHOICES),
+                "default": DEFAULT_FPS,
+                "title": "Frames per second",
+            },
             "title": {"type": "string", "maxLength": MAX_TEXT, "default": "", "title": "Title"},
             "artist": {"type": "string", "maxLength": MAX_TEXT, "default": "", "title": "Artist"},
             "trim_start": {"type": "number", "minimum": 0, "default": 0, "title": "Start (s)"},
@@ -169,8 +200,11 @@ def parse_size(size: str) -> tuple[int, int]:
 def asset_names(config: dict) -> dict[str, str]:
     """``{option: asset name}`` for every image option a (normalized) config uses."""
     template = _BY_ID.get(config.get("template"), {"options": {}})
-    return {key: value for key, value in (config.get("options") or {}).items()
-            if template["options"].get(key, {}).get("x-asset") and value}
+    return {
+        key: value
+        for key, value in (config.get("options") or {}).items()
+        if template["options"].get(key, {}).get("x-asset") and value
+    }
 
 
 def _clean_text(value: str) -> str:
@@ -179,8 +213,9 @@ def _clean_text(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
-def normalize_config(raw: dict, *, audio_duration: float | None = None,
-                     available_assets: set[str] | None = None) -> dict:
+def normalize_config(
+    raw: dict, *, audio_duration: float | None = None, available_assets: set[str] | None = None
+) -> dict:
     """Validate ``raw`` and return the full config with every default filled in.
 
     Raises :class:`RenderConfigInvalid` (an ``InvalidField``, 422) naming every bad field, e.g.
@@ -189,8 +224,9 @@ def normalize_config(raw: dict, *, audio_duration: float | None = None,
     option must name one of them.
     """
     if not isinstance(raw, dict):
-        raise RenderConfigInvalid("The render configuration must be a JSON object.",
-                                  fields={"config": ["Must be an object."]})
+        raise RenderConfigInvalid(
+            "The render configuration must be a JSON object.", fields={"config": ["Must be an object."]}
+        )
     errors: dict[str, list[str]] = {}
     raw = dict(raw)
     if isinstance(raw.get("fps"), float) and raw["fps"].is_integer():
@@ -207,22 +243,30 @@ def normalize_config(raw: dict, *, audio_duration: float | None = None,
         jsonschema.check(options_raw, options_schema(template_id), "config.options", errors)
         for key, value in options_raw.items():
             spec = _BY_ID[template_id]["options"].get(key, {})
-            if spec.get("x-asset") and isinstance(value, str) and available_assets is not None \
-                    and value not in available_assets:
-                errors.setdefault(f"config.options.{key}", []).append(f"No uploaded image named \"{value}\".")
+            if (
+                spec.get("x-asset")
+                and isinstance(value, str)
+                and available_assets is not None
+                and value not in available_assets
+            ):
+                errors.setdefault(f"config.options.{key}", []).append(f'No uploaded image named "{value}".')
 
     trim_start = raw.get("trim_start", 0)
     trim_end = raw.get("trim_end")
     if _is_number(trim_start) and _is_number(trim_end) and trim_end - trim_start < MIN_DURATION:
         errors.setdefault("config.trim_end", []).append(
-            f"Must be at least {MIN_DURATION} s after trim_start.")
+            f"Must be at least {MIN_DURATION} s after trim_start."
+        )
     if audio_duration is not None and _is_number(trim_start):
         if trim_start > audio_duration - MIN_DURATION:
             errors.setdefault("config.trim_start", []).append(
-                f"Must be at most {max(audio_duration - MIN_DURATION, 0):.3f} s (the audio is {audio_duration:.3f} s long).")
+                f"Must be at most {max(audio_duration - MIN_DURATION, 0):.3f} s "
+                f"(the audio is {audio_duration:.3f} s long)."
+            )
         if _is_number(trim_end) and trim_end > audio_duration + 1e-3:
             errors.setdefault("config.trim_end", []).append(
-                f"Must not be past the end of the audio ({audio_duration:.3f} s).")
+                f"Must not be past the end of the audio ({audio_duration:.3f} s)."
+            )
     if errors:
         raise RenderConfigInvalid(fields=errors)
 

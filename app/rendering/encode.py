@@ -26,11 +26,14 @@ X264_CRF = 20
 WEBCODECS_BPP = 0.085
 # Chromium's OpenH264 writes "full range" VUI and converts with a full-range BT.709 matrix; the
 # page compresses its pixels to 16..235 before encoding, so only the flags need correcting.
-LIMITED_RANGE_BSF = ("h264_metadata=video_full_range_flag=0:colour_primaries=1:"
-                     "transfer_characteristics=1:matrix_coefficients=1")
+LIMITED_RANGE_BSF = (
+    "h264_metadata=video_full_range_flag=0:colour_primaries=1:"
+    "transfer_characteristics=1:matrix_coefficients=1"
+)
 # JPEG frames are full-range BT.601 (JFIF); convert to limited-range BT.709 for delivery.
-FALLBACK_FILTER = ("scale=in_color_matrix=bt601:in_range=full:out_color_matrix=bt709:out_range=tv,"
-                   "format=yuv420p")
+FALLBACK_FILTER = (
+    "scale=in_color_matrix=bt601:in_range=full:out_color_matrix=bt709:out_range=tv,format=yuv420p"
+)
 
 
 def timescale(fps: int) -> int:
@@ -42,8 +45,13 @@ def h264_codecs(width: int, height: int, fps: int) -> list[str]:
     mbs = ((width + 15) // 16) * ((height + 15) // 16)
     rate = mbs * fps
     # (level_idc, max frame size in macroblocks, max macroblocks per second)
-    levels = [(0x1F, 3600, 108000), (0x20, 5120, 216000), (0x28, 8192, 245760),
-              (0x2A, 8704, 522240), (0x32, 22080, 589824)]
+    levels = [
+        (0x1F, 3600, 108000),
+        (0x20, 5120, 216000),
+        (0x28, 8192, 245760),
+        (0x2A, 8704, 522240),
+        (0x32, 22080, 589824),
+    ]
     level = next((idc for idc, max_fs, max_rate in levels if mbs <= max_fs and rate <= max_rate), 0x33)
     return [f"avc1.6400{level:02X}", f"avc1.4D00{level:02X}", f"avc1.42E0{level:02X}"]
 
@@ -58,7 +66,7 @@ def _audio_input(audio_path: Path, trim_start: float, duration: float) -> list[s
     args = []
     if trim_start > 0:
         args += ["-ss", f"{trim_start:.6f}"]
-    return args + ["-t", f"{duration:.6f}", "-i", str(audio_path)]
+    return [*args, "-t", f"{duration:.6f}", "-i", str(audio_path)]
 
 
 def _audio_output(channels: int) -> list[str]:
@@ -69,30 +77,111 @@ def _audio_output(channels: int) -> list[str]:
 
 
 def _container_output(fps: int, out_path: Path) -> list[str]:
-    return ["-video_track_timescale", str(timescale(fps)), "-movflags", "+faststart", "-f", "mp4", str(out_path)]
+    return [
+        "-video_track_timescale",
+        str(timescale(fps)),
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+        str(out_path),
+    ]
 
 
-def mux_h264(video_path: Path, audio_path: Path, out_path: Path, *, fps: int, trim_start: float,
-             duration: float, channels: int, timeout: float, on_process=None) -> None:
+def mux_h264(
+    video_path: Path,
+    audio_path: Path,
+    out_path: Path,
+    *,
+    fps: int,
+    trim_start: float,
+    duration: float,
+    channels: int,
+    timeout: float,
+    on_process=None,
+) -> None:
     """Copy the Annex B stream into MP4 (fixing its colour flags) and add the AAC audio."""
-    cmd = [FFMPEG, "-v", "error", "-nostdin", "-y", "-f", "h264", "-framerate", str(fps), "-i", str(video_path),
-           *_audio_input(audio_path, trim_start, duration),
-           "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-bsf:v", LIMITED_RANGE_BSF,
-           *_audio_output(channels), *_container_output(fps, out_path)]
+    cmd = [
+        FFMPEG,
+        "-v",
+        "error",
+        "-nostdin",
+        "-y",
+        "-f",
+        "h264",
+        "-framerate",
+        str(fps),
+        "-i",
+        str(video_path),
+        *_audio_input(audio_path, trim_start, duration),
+        "-map",
+        "0:v:0",
+        "-map",
+        "1:a:0",
+        "-c:v",
+        "copy",
+        "-bsf:v",
+        LIMITED_RANGE_BSF,
+        *_audio_output(channels),
+        *_container_output(fps, out_path),
+    ]
     _run(cmd, timeout, on_process)
 
 
-def start_x264(audio_path: Path, out_path: Path, *, image_format: str, fps: int, trim_start: float,
-               duration: float, channels: int) -> subprocess.Popen:
+def start_x264(
+    audio_path: Path,
+    out_path: Path,
+    *,
+    image_format: str,
+    fps: int,
+    trim_start: float,
+    duration: float,
+    channels: int,
+) -> subprocess.Popen:
     """An FFmpeg reading concatenated JPEG/PNG frames on stdin and writing the finished MP4."""
     demuxer = {"jpeg": "jpeg_pipe", "png": "png_pipe"}[image_format]
-    cmd = [FFMPEG, "-v", "error", "-nostdin", "-y", "-f", demuxer, "-framerate", str(fps), "-i", "pipe:0",
-           *_audio_input(audio_path, trim_start, duration),
-           "-map", "0:v:0", "-map", "1:a:0", "-vf", FALLBACK_FILTER if image_format == "jpeg" else
-           "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
-           "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-profile:v", "high",
-           "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-           "-color_range", "tv", *_audio_output(channels), *_container_output(fps, out_path)]
+    cmd = [
+        FFMPEG,
+        "-v",
+        "error",
+        "-nostdin",
+        "-y",
+        "-f",
+        demuxer,
+        "-framerate",
+        str(fps),
+        "-i",
+        "pipe:0",
+        *_audio_input(audio_path, trim_start, duration),
+        "-map",
+        "0:v:0",
+        "-map",
+        "1:a:0",
+        "-vf",
+        FALLBACK_FILTER
+        if image_format == "jpeg"
+        else "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
+        "-c:v",
+        "libx264",
+        "-preset",
+        X264_PRESET,
+        "-crf",
+        str(X264_CRF),
+        "-profile:v",
+        "high",
+        "-pix_fmt",
+        "yuv420p",
+        "-colorspace",
+        "bt709",
+        "-color_primaries",
+        "bt709",
+        "-color_trc",
+        "bt709",
+        "-color_range",
+        "tv",
+        *_audio_output(channels),
+        *_container_output(fps, out_path),
+    ]
     log.debug("x264_start", extra={"cmd": " ".join(cmd)})
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -122,8 +211,11 @@ def _run(cmd: list[str], timeout: float, on_process=None) -> None:
         proc.wait()
         raise RenderFailed(code="encode_timeout", detail="ffmpeg mux timed out") from exc
     if proc.returncode != 0:
-        raise RenderFailed("The video could not be encoded.", code="encode_failed",
-                           detail=stderr.decode(errors="replace")[-800:])
+        raise RenderFailed(
+            "The video could not be encoded.",
+            code="encode_failed",
+            detail=stderr.decode(errors="replace")[-800:],
+        )
 
 
 @dataclass(frozen=True)
@@ -144,7 +236,17 @@ class VideoInfo:
 
 def probe_video(path: Path) -> VideoInfo:
     """Stream facts of a rendered MP4 (frame count by packet count, exact)."""
-    cmd = [FFPROBE, "-v", "error", "-count_packets", "-show_streams", "-show_format", "-of", "json", str(path)]
+    cmd = [
+        FFPROBE,
+        "-v",
+        "error",
+        "-count_packets",
+        "-show_streams",
+        "-show_format",
+        "-of",
+        "json",
+        str(path),
+    ]
     result = run_tool(cmd, timeout=60)
     if result.returncode != 0:
         raise RenderFailed(code="output_invalid", detail=result.stderr.decode(errors="replace")[-500:])
@@ -153,12 +255,16 @@ def probe_video(path: Path) -> VideoInfo:
     audio = next((s for s in data["streams"] if s["codec_type"] == "audio"), None)
     num, den = (int(x) for x in video["avg_frame_rate"].split("/"))
     return VideoInfo(
-        width=int(video["width"]), height=int(video["height"]), fps=num / den if den else 0.0,
+        width=int(video["width"]),
+        height=int(video["height"]),
+        fps=num / den if den else 0.0,
         frame_count=int(video.get("nb_read_packets") or video.get("nb_frames") or 0),
         video_duration=float(video.get("duration") or 0.0),
         audio_duration=float(audio["duration"]) if audio and audio.get("duration") else None,
-        video_codec=video.get("codec_name", ""), profile=video.get("profile", ""),
-        pix_fmt=video.get("pix_fmt", ""), color_range=video.get("color_range"),
+        video_codec=video.get("codec_name", ""),
+        profile=video.get("profile", ""),
+        pix_fmt=video.get("pix_fmt", ""),
+        color_range=video.get("color_range"),
         audio_codec=audio.get("codec_name") if audio else None,
         format_duration=float(data["format"].get("duration") or 0.0),
     )

@@ -6,6 +6,7 @@ images to libx264 when VideoEncoder is missing) -> FFmpeg muxes the trimmed audi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -14,6 +15,8 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -75,14 +78,19 @@ class _Job:
         with self.lock:
             self.processes.append(process)
 
-    def kill_all(self) -> None:
+    def kill_processes(self) -> None:
         with self.lock:
-            session, processes = self.session, list(self.processes)
-        if session is not None:
-            session.kill()
+            processes = list(self.processes)
         for process in processes:
             if process.poll() is None:
                 process.kill()
+
+    def kill_all(self) -> None:
+        with self.lock:
+            session = self.session
+        if session is not None:
+            session.kill()
+        self.kill_processes()
 
     def watch(self) -> None:
         # A hung page or FFmpeg cannot block past the deadline: kill them, the main thread then fails.
@@ -94,11 +102,20 @@ class _Job:
             self.kill_all()
 
 
-def render_video(audio_path, output_path, config: dict, *, assets: dict[str, Path] | None = None,
-                 progress: Callable[[RenderProgress], None] | None = None,
-                 should_cancel: Callable[[], bool] | None = None, timeout: float | None = None,
-                 chromium_path: str = "/usr/bin/chromium", workdir: Path | None = None,
-                 encoder: str = "auto", browser_init_script: str | None = None) -> RenderResult:
+def render_video(
+    audio_path,
+    output_path,
+    config: dict,
+    *,
+    assets: dict[str, Path] | None = None,
+    progress: Callable[[RenderProgress], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    timeout: float | None = None,
+    chromium_path: str = "/usr/bin/chromium",
+    workdir: Path | None = None,
+    encoder: str = "auto",
+    browser_init_script: str | None = None,
+) -> RenderResult:
     """Render ``audio_path`` with ``config`` to ``output_path`` (MP4, H.264 + AAC).
 
     ``encoder``: "auto" (WebCodecs when the browser has it, else libx264), or force one.
@@ -126,46 +143,86 @@ def render_video(audio_path, output_path, config: dict, *, assets: dict[str, Pat
     tmp = Path(tempfile.mkdtemp(prefix="waveframe-render-", dir=workdir))
     watchdog = threading.Thread(target=job.watch, name="render-watchdog", daemon=True)
     watchdog.start()
-    log.info("render_start", extra={"template": config["template"], "size": config["size"], "fps": fps,
-                                    "audio_seconds": info.duration, "workdir": str(tmp)})
+    log.info(
+        "render_start",
+        extra={
+            "template": config["template"],
+            "size": config["size"],
+            "fps": fps,
+            "audio_seconds": info.duration,
+            "workdir": str(tmp),
+        },
+    )
     try:
         check()
         _report(progress, RenderProgress(0, 0, 0.0, None, "analysis"))
-        features = analyze_file(audio_path, tmp / "features.bin", fps=fps, source_rate=info.sample_rate,
-                                trim_start=config["trim_start"], trim_end=config["trim_end"],
-                                should_stop=check, on_process=job.track)
-        total = features.frame_count
-        duration = features.duration
-        check()
         session = CaptureSession(
-            config=config, features=features, assets=used_assets, chromium_path=chromium_path,
+            config=config,
+            assets=used_assets,
+            chromium_path=chromium_path,
             mode={"auto": "auto", "webcodecs": "webcodecs", "x264": "jpeg"}[encoder],
-            codecs=encode.h264_codecs(width, height, fps), bitrate=encode.webcodecs_bitrate(width, height, fps),
-            init_script=browser_init_script)
+            codecs=encode.h264_codecs(width, height, fps),
+            bitrate=encode.webcodecs_bitrate(width, height, fps),
+            init_script=browser_init_script,
+        )
         with job.lock:
             job.session = session
         staged = tmp / "output.mp4"
-        with session:
+        with contextlib.closing(session):
+            # the browser starts while the audio is decoded and analysed in a thread
+            features = _analyse_while(
+                lambda: session.open(),
+                job,
+                check,
+                audio_path,
+                tmp / "features.bin",
+                fps=fps,
+                source_rate=info.sample_rate,
+                trim_start=config["trim_start"],
+                trim_end=config["trim_end"],
+            )
+            total = features.frame_count
+            duration = features.duration
+            check()
+            session.setup(features)
             check()
             ticker = _Ticker(progress, total)
-            audio_args = dict(fps=fps, trim_start=config["trim_start"], duration=duration, channels=info.channels)
+            audio_args = dict(
+                fps=fps, trim_start=config["trim_start"], duration=duration, channels=info.channels
+            )
             if session.mode == "webcodecs":
                 video_path = tmp / "video.h264"
                 with open(video_path, "wb") as sink:
-                    session.stream(0, total, on_data=lambda data, sizes: sink.write(data),
-                                   on_frames=ticker.update, check=check)
+                    session.stream(
+                        0,
+                        total,
+                        on_data=lambda data, sizes: sink.write(data),
+                        on_frames=ticker.update,
+                        check=check,
+                    )
                 session.close()
                 check()
                 _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
-                encode.mux_h264(video_path, audio_path, staged, timeout=_remaining(deadline, 600),
-                                on_process=job.track, **audio_args)
+                encode.mux_h264(
+                    video_path,
+                    audio_path,
+                    staged,
+                    timeout=_remaining(deadline, 600),
+                    on_process=job.track,
+                    **audio_args,
+                )
                 used_encoder, codec = "webcodecs", session.info.get("codec") or "h264"
             else:
                 ffmpeg = encode.start_x264(audio_path, staged, image_format="jpeg", **audio_args)
                 job.track(ffmpeg)
                 try:
-                    session.stream(0, total, on_data=lambda data, sizes: _feed(ffmpeg, data),
-                                   on_frames=ticker.update, check=check)
+                    session.stream(
+                        0,
+                        total,
+                        on_data=lambda data, sizes: _feed(ffmpeg, data),
+                        on_frames=ticker.update,
+                        check=check,
+                    )
                     session.close()
                     _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
                     encode.finish_process(ffmpeg, timeout=_remaining(deadline, 600))
@@ -173,12 +230,19 @@ def render_video(audio_path, output_path, config: dict, *, assets: dict[str, Pat
                     stop_process(ffmpeg)
                 used_encoder, codec = "x264", "libx264"
         check()
-        result = _finish(staged, output_path, config, total, duration, width, height, fps, used_encoder, codec, started)
+        result = _finish(
+            staged, output_path, config, total, duration, width, height, fps, used_encoder, codec, started
+        )
         _report(progress, RenderProgress(total, total, 100.0, 0.0, "done"))
         log.info("render_done", extra={k: v for k, v in result.to_dict().items() if k != "config"})
         return result
-    except (RenderCanceled, RenderFailed):
-        log.info("render_stopped", extra={"timed_out": job.timed_out})
+    except (RenderCanceled, RenderFailed) as exc:
+        log.info(
+            "render_stopped",
+            extra={"timed_out": job.timed_out, "code": exc.code, "detail": getattr(exc, "detail", None)},
+        )
+        if job.timed_out and not isinstance(exc, RenderTimeout):
+            raise RenderTimeout() from exc
         raise
     except Exception as exc:
         if job.timed_out:
@@ -196,12 +260,39 @@ def render_video(audio_path, output_path, config: dict, *, assets: dict[str, Pat
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _analyse_while(start_browser, job: _Job, check, audio_path: Path, out_path: Path, **kwargs):
+    stop = threading.Event()
+
+    def should_stop() -> None:
+        if stop.is_set():
+            raise RenderCanceled()
+
+    with ThreadPoolExecutor(1, thread_name_prefix="render-analysis") as pool:
+        future = pool.submit(
+            analyze_file, audio_path, out_path, should_stop=should_stop, on_process=job.track, **kwargs
+        )
+        try:
+            start_browser()
+            while True:
+                check()
+                try:
+                    return future.result(timeout=0.1)
+                except FuturesTimeout:
+                    continue
+        except BaseException:
+            stop.set()
+            job.kill_processes()
+            raise
+
+
 def _feed(ffmpeg, data: bytes) -> None:
     try:
         ffmpeg.stdin.write(data)
     except BrokenPipeError as exc:
         stderr = ffmpeg.stderr.read().decode(errors="replace") if ffmpeg.stderr else ""
-        raise RenderFailed("The video could not be encoded.", code="encode_failed", detail=stderr[-800:]) from exc
+        raise RenderFailed(
+            "The video could not be encoded.", code="encode_failed", detail=stderr[-800:]
+        ) from exc
 
 
 def _remaining(deadline: float | None, default: float) -> float:
@@ -229,16 +320,31 @@ class _Ticker:
         elapsed = now - self.started
         eta = (self.total - frames) * elapsed / frames if frames else None
         percent = min(99.0, 100.0 * frames / self.total)
-        self.progress(RenderProgress(frames, self.total, round(percent, 2), None if eta is None else round(eta, 1)))
+        self.progress(
+            RenderProgress(frames, self.total, round(percent, 2), None if eta is None else round(eta, 1))
+        )
 
 
-def _finish(staged: Path, output_path: Path, config: dict, total: int, duration: float, width: int, height: int,
-            fps: int, used_encoder: str, codec: str, started: float) -> RenderResult:
+def _finish(
+    staged: Path,
+    output_path: Path,
+    config: dict,
+    total: int,
+    duration: float,
+    width: int,
+    height: int,
+    fps: int,
+    used_encoder: str,
+    codec: str,
+    started: float,
+) -> RenderResult:
     video = encode.probe_video(staged)
     if video.frame_count != total or (video.width, video.height) != (width, height):
-        raise RenderFailed(code="output_invalid",
-                           detail=f"output has {video.frame_count} frames {video.width}x{video.height}, "
-                                  f"expected {total} at {width}x{height}")
+        raise RenderFailed(
+            code="output_invalid",
+            detail=f"output has {video.frame_count} frames {video.width}x{video.height}, "
+            f"expected {total} at {width}x{height}",
+        )
     output_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(staged), str(output_path))
     digest = hashlib.sha256()
@@ -246,7 +352,18 @@ def _finish(staged: Path, output_path: Path, config: dict, total: int, duration:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     wall = time.monotonic() - started
-    return RenderResult(path=output_path, duration_seconds=duration, frame_count=total, width=width, height=height,
-                        fps=fps, size_bytes=os.path.getsize(output_path), sha256=digest.hexdigest(),
-                        encoder=used_encoder, codec=codec, wall_seconds=round(wall, 3),
-                        realtime_factor=round(duration / wall, 3) if wall > 0 else 0.0, config=config)
+    return RenderResult(
+        path=output_path,
+        duration_seconds=duration,
+        frame_count=total,
+        width=width,
+        height=height,
+        fps=fps,
+        size_bytes=os.path.getsize(output_path),
+        sha256=digest.hexdigest(),
+        encoder=used_encoder,
+        codec=codec,
+        wall_seconds=round(wall, 3),
+        realtime_factor=round(duration / wall, 3) if wall > 0 else 0.0,
+        config=config,
+    )

@@ -72,15 +72,31 @@ def probe_audio(path: str | os.PathLike) -> AudioInfo:
         log.info("probe_duration_decoded", extra={"header_duration": header_duration, "duration": duration})
     if duration <= 0:
         raise AudioUnsupported("The file contains no audible samples.")
-    info = AudioInfo(format_name=fmt.get("format_name") or "unknown", codec=codec, duration=duration,
-                     sample_rate=sample_rate, channels=channels, bit_rate=bit_rate)
+    info = AudioInfo(
+        format_name=fmt.get("format_name") or "unknown",
+        codec=codec,
+        duration=duration,
+        sample_rate=sample_rate,
+        channels=channels,
+        bit_rate=bit_rate,
+    )
     log.info("probe_audio", extra={"audio": info.to_dict()})
     return info
 
 
 def _ffprobe(path: Path) -> dict:
-    cmd = [FFPROBE, "-v", "error", "-hide_banner", "-print_format", "json", "-show_format", "-show_streams",
-           "--", str(path)]
+    cmd = [
+        FFPROBE,
+        "-v",
+        "error",
+        "-hide_banner",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        "--",
+        str(path),
+    ]
     try:
         result = run_tool(cmd, timeout=PROBE_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
@@ -95,8 +111,23 @@ def _ffprobe(path: Path) -> dict:
 
 
 def _check_decodes(path: Path) -> None:
-    cmd = [FFMPEG, "-v", "error", "-nostdin", "-i", str(path), "-map", "0:a:0", "-t", "1",
-           "-ac", "1", "-f", "s16le", "-"]
+    cmd = [
+        FFMPEG,
+        "-v",
+        "error",
+        "-nostdin",
+        "-i",
+        str(path),
+        "-map",
+        "0:a:0",
+        "-t",
+        "1",
+        "-ac",
+        "1",
+        "-f",
+        "s16le",
+        "-",
+    ]
     try:
         result = run_tool(cmd, timeout=PROBE_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
@@ -120,10 +151,25 @@ def _header_is_trustworthy(duration, codec, size, bit_rate, sample_rate, channel
 
 
 def decoded_duration(path: str | os.PathLike) -> float:
-    """Duration in seconds by decoding every sample (mono, 8 kHz) and counting; streams, so memory stays flat."""
+    """Duration in seconds from decoding every sample (mono, 8 kHz); streamed, memory stays flat."""
     rate = 8000
-    cmd = [FFMPEG, "-v", "error", "-nostdin", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(rate),
-           "-f", "s16le", "-"]
+    cmd = [
+        FFMPEG,
+        "-v",
+        "error",
+        "-nostdin",
+        "-i",
+        str(path),
+        "-map",
+        "0:a:0",
+        "-ac",
+        "1",
+        "-ar",
+        str(rate),
+        "-f",
+        "s16le",
+        "-",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     total = 0
     try:

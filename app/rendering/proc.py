@@ -28,7 +28,7 @@ def _parent_map() -> dict[int, int]:
         except OSError:
             continue
         # the command name is in parentheses and may contain spaces: split after the last ")"
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         if len(fields) > 1:
             parents[int(entry)] = int(fields[1])
     return parents
@@ -64,7 +64,7 @@ def alive(pid: int) -> bool:
             stat = fh.read()
     except OSError:
         return False
-    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
+    return stat[stat.rfind(b")") + 2 :][:1] != b"Z"
 
 
 def tree_memory_bytes(pid: int | None = None) -> int:
@@ -91,7 +91,9 @@ def _pss_bytes(pid: int) -> int:
         return 0
 
 
-def run_tool(cmd: Sequence[str], *, timeout: float, input_bytes: bytes | None = None) -> subprocess.CompletedProcess:
+def run_tool(
+    cmd: Sequence[str], *, timeout: float, input_bytes: bytes | None = None
+) -> subprocess.CompletedProcess:
     """Run ffmpeg/ffprobe to completion, killing it if it overruns ``timeout``."""
     log.debug("run_tool", extra={"cmd": " ".join(cmd)})
     return subprocess.run(list(cmd), input=input_bytes, capture_output=True, timeout=timeout, check=False)

@@ -12,9 +12,24 @@ import math
 import re
 from typing import Any
 
-SUPPORTED_KEYWORDS = {"type", "enum", "minimum", "maximum", "minLength", "maxLength", "pattern",
-                      "properties", "additionalProperties", "title", "description", "default",
-                      "format", "x-asset", "x-widget", "required"}
+SUPPORTED_KEYWORDS = {
+    "type",
+    "enum",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "properties",
+    "additionalProperties",
+    "title",
+    "description",
+    "default",
+    "format",
+    "x-asset",
+    "x-widget",
+    "required",
+}
 
 _TYPES = {
     "null": lambda v: v is None,

@@ -87,7 +87,9 @@ export function buildOverlay(env, config) {
     ctx.shadowColor = 'rgba(0,0,0,0.55)';
     ctx.shadowBlur = Math.round(layout.m * 0.012);
     ctx.shadowOffsetY = Math.round(layout.m * 0.003);
-    const maxWidth = W - 2 * layout.margin;
+    const logoTop = String(opt.logo_position || 'top-right').startsWith('top');
+    const logoSameSide = images.logo_image && logoTop === (opt.text_position === 'top');
+    const maxWidth = W - 2 * layout.margin - (logoSameSide ? 2 * Math.round(layout.m * 0.13) : 0);
     let y = layout.textY;
     if (title) {
       ctx.font = `bold ${layout.titleSize}px "${family}"`;
