@@ -22,6 +22,8 @@ API_BLUEPRINTS: list[str] = [
     "app.payments.routes",
     "app.downloads.routes",
     "app.renders.routes",
+    "app.auth.routes",
+    "app.account.routes",
 ]
 
 

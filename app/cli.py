@@ -10,6 +10,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from app.payments_cli import payments_cli
+from app.users_cli import init_users_cli
 
 HEALTHY_HEARTBEAT_SECONDS = 120
 
@@ -49,3 +50,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_health_command)
     app.cli.add_command(run_worker_command)
     app.cli.add_command(payments_cli)
+    init_users_cli(app)

@@ -20,9 +20,13 @@ from app.extensions import db, jwt
 from app.models import User
 
 
-def auth_required(*, fresh: bool = False, refresh: bool = False, optional: bool = False):
-    """A valid, unrevoked access token (or refresh token) of an active user."""
-    return jwt_required(fresh=fresh, refresh=refresh, optional=optional)
+def auth_required(*, fresh: bool = False, refresh: bool = False, optional: bool = False,
+                  verify_type: bool = True):
+    """A valid, unrevoked access token (or refresh token) of an active user.
+
+    ``verify_type=False`` accepts either kind of token (logout).
+    """
+    return jwt_required(fresh=fresh, refresh=refresh, optional=optional, verify_type=verify_type)
 
 
 def admin_required():
@@ -58,6 +62,20 @@ def init_jwt(app: Flask) -> None:
         if user is None or not user.is_active:
             return None
         return user
+
+    @jwt.additional_claims_loader
+    def _issued_at(_identity):
+        from app.services.auth_tokens import issued_at_claims
+        return issued_at_claims()
+
+    @jwt.token_in_blocklist_loader
+    def _is_revoked(_header, payload):
+        from app.services.auth_tokens import is_revoked
+        try:
+            user = db.session.get(User, uuid.UUID(payload["sub"]))
+        except (KeyError, ValueError):
+            return True
+        return is_revoked(payload, user)
 
     @jwt.user_lookup_error_loader
     def _lookup_error(_header, _payload):

@@ -1,0 +1,75 @@
+"""Account administration from the command line.
+
+    flask create-admin EMAIL           # prompts for the password (twice)
+    WAVEFRAME_ADMIN_PASSWORD=... flask create-admin EMAIL   # for scripts
+    flask users disable EMAIL          # every token of the account stops working at once
+    flask users enable EMAIL
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+
+from app.errors import ApiError
+
+PASSWORD_ENV = "WAVEFRAME_ADMIN_PASSWORD"  # noqa: S105 - the variable name, not a password
+
+
+def _fail(exc: ApiError) -> None:
+    fields = exc.details.get("fields") or {}
+    reasons = "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in fields.items())
+    raise click.ClickException(f"{exc.message} {reasons}".strip())
+
+
+@click.command("create-admin")
+@click.argument("email")
+@with_appcontext
+def create_admin_command(email: str) -> None:
+    """Create an administrator (or promote an existing account) with a new password."""
+    from app.services.accounts import create_admin
+    password = os.environ.get(PASSWORD_ENV) or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user, created = create_admin(email, password)
+    except ApiError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{'Created' if created else 'Promoted'} administrator {user.email} ({user.id}).")
+
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def disable_user_command(email: str) -> None:
+    """Disable an account: it cannot log in and its tokens are refused immediately."""
+    from app.services.accounts import set_user_active
+    try:
+        user = set_user_active(email, False)
+    except ApiError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Disabled {user.email} ({user.id}).")
+
+
+@users_cli.command("enable")
+@click.argument("email")
+def enable_user_command(email: str) -> None:
+    """Re-enable a disabled account (it logs in again with its password)."""
+    from app.services.accounts import set_user_active
+    try:
+        user = set_user_active(email, True)
+    except ApiError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Enabled {user.email} ({user.id}).")
+
+
+def init_users_cli(app: Flask) -> None:
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(users_cli)
