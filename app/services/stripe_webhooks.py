@@ -43,6 +43,10 @@ def handle_stripe_webhook(payload: bytes, signature_header: str | None) -> Webho
     billing = get_billing()
     if not billing.enabled:
         raise payments_disabled_error()
+    if not billing.webhooks_configured:  # our misconfiguration: 503 so Stripe keeps the event
+        log.error("stripe_webhook_secret_missing")
+        raise ServiceUnavailable("Webhooks cannot be verified: STRIPE_WEBHOOK_SECRET is not set "
+                                 "on this server.", code="webhook_not_configured")
     try:
         event = billing.parse_webhook(payload, signature_header)
     except InvalidWebhook as exc:

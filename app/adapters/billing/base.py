@@ -100,6 +100,7 @@ class CheckoutRequest:
 class Billing(abc.ABC):
     name: str
     enabled: bool = True
+    webhooks_configured: bool = True  # False: a webhook cannot be verified (no secret)
 
     @abc.abstractmethod
     def create_checkout_session(self, request: CheckoutRequest) -> CheckoutSession:

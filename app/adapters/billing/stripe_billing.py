@@ -90,6 +90,7 @@ class StripeBilling(Billing):
                  timeout: float = DEFAULT_TIMEOUT_SECONDS,
                  max_network_retries: int = DEFAULT_MAX_NETWORK_RETRIES):
         self._webhook_secret = webhook_secret
+        self.webhooks_configured = bool(webhook_secret)
         base_addresses = {"api": api_base.rstrip("/")} if api_base else None
         self._client = stripe.StripeClient(
             secret_key, base_addresses=base_addresses, max_network_retries=max_network_retries,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import timedelta
 
 import pytest
 
 from app.extensions import db
+from app.logs import JsonFormatter
 from app.models import PaymentStatus, RenderStatus, utcnow
 from tests.integration.payments.helpers import (
     awaiting_job,
@@ -211,3 +214,44 @@ def test_sdk_retries_of_one_attempt_carry_the_same_idempotency_key(
         assert keys == [f"waveframe-checkout-{job.id}-1"] * 2
         assert len(payments_of(job)) == 1
         db.session.remove()
+
+
+def test_two_checkouts_at_once_get_one_session(
+        pay_ctx, owner, render_job_factory, auth_headers, fake_stripe):
+    job = awaiting_job(render_job_factory, owner)
+    headers = auth_headers(owner)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def run():
+        with pay_ctx.app_context():
+            client = pay_ctx.test_client()
+            barrier.wait(timeout=10)
+            response = checkout(client, job, headers)
+            results.append((response.status_code, response.json["checkout_session_id"]))
+            db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert [status for status, _ in results] == [200, 200]
+    assert results[0][1] == results[1][1]
+    assert len(fake_stripe.requests_to("POST", SESSIONS)) == 1
+    assert len(payments_of(job)) == 1
+
+
+def test_logs_carry_no_checkout_url_or_stripe_key(
+        pay_client, owner, render_job_factory, auth_headers, caplog):
+    job = awaiting_job(render_job_factory, owner)
+
+    with caplog.at_level(logging.DEBUG):
+        body = checkout(pay_client, job, auth_headers(owner)).json
+
+    formatter = JsonFormatter()
+    logged = "\n".join(formatter.format(record) for record in caplog.records)
+    assert "checkout_session_created" in logged
+    assert body["checkout_url"] not in logged
+    assert "sk_test_" not in logged and "whsec_" not in logged

@@ -270,3 +270,19 @@ def test_payments_off_the_webhook_answers_409(client):
 
     assert response.status_code == 409
     assert response.json["error"]["code"] == "payments_disabled"
+
+
+def test_without_a_webhook_secret_events_are_refused_with_503_so_stripe_retries(
+        make_stripe_app, pay_ctx, checked_out, fake_stripe):
+    job, session_id = checked_out
+    unverifiable = make_stripe_app(STRIPE_WEBHOOK_SECRET="")
+    event = make_event(COMPLETED, fake_stripe.complete_session(session_id))
+
+    with unverifiable.app_context():
+        response = deliver(unverifiable.test_client(), event)
+        db.session.remove()
+
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "webhook_not_configured"
+    assert stripe_event_count() == 0
+    assert reload(job).status == RenderStatus.AWAITING_PAYMENT
