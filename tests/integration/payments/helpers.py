@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.extensions import db, get_redis
+from app.extensions import db
 from app.models import Payment, RenderJob, RenderStatus, StripeEvent
 from app.tasks.queues import all_queues
 
@@ -35,7 +35,3 @@ def stripe_event_count() -> int:
 
 def awaiting_job(render_job_factory, user, **fields):
     return render_job_factory(user, status=RenderStatus.AWAITING_PAYMENT, **fields)
-
-
-def redis_keys() -> list[bytes]:
-    return get_redis().keys("*")

@@ -255,3 +255,56 @@ def test_logs_carry_no_checkout_url_or_stripe_key(
     assert "checkout_session_created" in logged
     assert body["checkout_url"] not in logged
     assert "sk_test_" not in logged and "whsec_" not in logged
+
+
+def test_when_stripe_cannot_be_asked_the_stored_open_session_is_handed_out(
+        pay_client, owner, render_job_factory, auth_headers, fake_stripe):
+    job = awaiting_job(render_job_factory, owner)
+    first = checkout(pay_client, job, auth_headers(owner)).json
+    fake_stripe.fail_next("server_error", path_prefix=f"{SESSIONS}/")
+
+    again = checkout(pay_client, job, auth_headers(owner))
+
+    assert again.status_code == 200
+    assert again.json["checkout_session_id"] == first["checkout_session_id"]
+    assert len(payments_of(job)) == 1
+
+
+def test_a_session_paid_before_its_webhook_arrived_is_fulfilled_on_the_next_checkout(
+        pay_client, owner, render_job_factory, auth_headers, fake_stripe):
+    job = awaiting_job(render_job_factory, owner)
+    first = checkout(pay_client, job, auth_headers(owner)).json
+    session = fake_stripe.complete_session(first["checkout_session_id"])
+
+    again = checkout(pay_client, job, auth_headers(owner))
+
+    assert again.status_code == 409
+    assert again.json["error"]["code"] == "render_already_paid"
+    [payment] = payments_of(job)
+    assert payment.status == PaymentStatus.PAID
+    assert payment.payment_intent_id == session["payment_intent"]
+    assert reload(job).status == RenderStatus.QUEUED
+    assert queued_rq_job_ids() == [f"render-{job.id}-1"]
+    assert len(fake_stripe.requests_to("POST", SESSIONS)) == 1
+
+
+def test_a_session_whose_delayed_payment_is_processing_is_not_replaced(
+        pay_client, owner, render_job_factory, auth_headers, fake_stripe):
+    job = awaiting_job(render_job_factory, owner)
+    first = checkout(pay_client, job, auth_headers(owner)).json
+    fake_stripe.complete_session(first["checkout_session_id"], payment_status="unpaid")
+
+    again = checkout(pay_client, job, auth_headers(owner))
+
+    assert again.status_code == 409
+    assert again.json["error"]["code"] == "payment_processing"
+    assert [p.status for p in payments_of(job)] == [PaymentStatus.PENDING]
+    assert reload(job).status == RenderStatus.AWAITING_PAYMENT
+    assert len(fake_stripe.requests_to("POST", SESSIONS)) == 1
+
+
+def test_the_endpoints_are_in_the_openapi_document(pay_client):
+    paths = pay_client.get("/api/openapi.json").json["paths"]
+
+    assert "post" in paths["/api/v1/renders/{job_id}/checkout"]
+    assert "post" in paths["/api/v1/payments/webhook"]
