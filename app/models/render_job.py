@@ -108,7 +108,9 @@ class RenderJob(UUIDPrimaryKey, Timestamps, Model):
     canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    user = relationship("User", lazy="joined")
+    # An inner join (user_id is NOT NULL): Postgres refuses FOR UPDATE on the nullable side of
+    # the LEFT OUTER JOIN a plain joined load emits, and rows are locked with FOR UPDATE.
+    user = relationship("User", lazy="joined", innerjoin=True)
     payments = relationship("Payment", back_populates="render_job", lazy="select",
                             order_by="Payment.created_at")
 
