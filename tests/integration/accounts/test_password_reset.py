@@ -1,0 +1,151 @@
+"""Password reset by email: request, the emailed link, confirm, and each way a token fails."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy import text
+
+from app.extensions import db
+from app.models import EmailDelivery, PasswordResetToken, User, utcnow
+
+NEW_PASSWORD = "copper-meadow-sailing-77"
+ACCEPTED = {"message": "If an account exists for this email, a link to reset its password is on its way."}
+
+
+def _request_reset(client, email_address="ada@example.com"):
+    response = client.post("/api/v1/auth/password-reset", json={"email": email_address})
+    assert response.status_code == 202
+    assert response.get_json() == ACCEPTED
+    return response
+
+
+def _emailed_token(fake_sendgrid, jobs, index=-1) -> str:
+    jobs.run()
+    sent = fake_sendgrid.delivered[index]
+    link = next(line.strip() for line in sent.text.splitlines() if "reset-password?token=" in line)
+    assert link.startswith("http://127.0.0.1:5000/reset-password?token=")
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
+def _confirm(client, token, password=NEW_PASSWORD):
+    return client.post("/api/v1/auth/password-reset/confirm", json={"token": token, "password": password})
+
+
+def test_unknown_email_gets_the_same_answer_and_no_email(client, jobs, fake_sendgrid):
+    _request_reset(client, "nobody@example.com")
+    _request_reset(client, "not even an email")
+    jobs.run()
+    assert fake_sendgrid.requests == []
+    assert db.session.scalar(db.select(db.func.count()).select_from(EmailDelivery)) == 0
+
+
+def test_reset_flow_sets_the_password_and_revokes_earlier_tokens(client, accounts, jobs, fake_sendgrid):
+    session = accounts.register()
+    _request_reset(client, "ADA@example.com")
+    token = _emailed_token(fake_sendgrid, jobs)
+    (sent,) = fake_sendgrid.delivered
+    assert sent.to == ["ada@example.com"] and sent.subject == "Reset your Waveframe password"
+    assert token in sent.html
+
+    assert _confirm(client, token).status_code == 204
+    assert client.get("/api/v1/account", headers=accounts.bearer(session["access_token"])).status_code == 401
+    assert client.post("/api/v1/auth/refresh",
+                       headers=accounts.bearer(session["refresh_token"])).status_code == 401
+    assert accounts.login().status_code == 401
+    assert accounts.login(password=NEW_PASSWORD).status_code == 200
+
+
+def test_plaintext_token_is_not_in_the_database(client, accounts, jobs, fake_sendgrid):
+    accounts.register()
+    _request_reset(client)
+    token = _emailed_token(fake_sendgrid, jobs)
+    with db.engine.connect() as conn:
+        for table in ("password_reset_tokens", "email_deliveries", "users"):
+            dump = " ".join(str(row) for row in conn.execute(text(f"SELECT * FROM {table}")))
+            assert token not in dump, table
+    (record,) = db.session.scalars(db.select(PasswordResetToken)).all()
+    assert len(record.token_hash) == 64 and record.token_hash != token
+    assert timedelta(minutes=59) < record.expires_at - record.created_at <= timedelta(hours=1)
+
+
+def test_token_used_twice_fails_the_second_time(client, accounts, jobs, fake_sendgrid):
+    accounts.register()
+    _request_reset(client)
+    token = _emailed_token(fake_sendgrid, jobs)
+    assert _confirm(client, token).status_code == 204
+    again = _confirm(client, token, password="another-fine-passphrase")
+    assert again.status_code == 400
+    assert again.get_json()["error"]["code"] == "reset_token_used"
+    assert accounts.login(password=NEW_PASSWORD).status_code == 200
+
+
+def test_expired_token_fails(client, accounts, jobs, fake_sendgrid):
+    accounts.register()
+    _request_reset(client)
+    token = _emailed_token(fake_sendgrid, jobs)
+    record = db.session.scalar(db.select(PasswordResetToken))
+    record.created_at = utcnow() - timedelta(hours=2)
+    record.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    response = _confirm(client, token)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "reset_token_expired"
+    assert accounts.login().status_code == 200  # the password did not change
+
+
+def test_tampered_token_fails(client, accounts, jobs, fake_sendgrid):
+    accounts.register()
+    _request_reset(client)
+    token = _emailed_token(fake_sendgrid, jobs)
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    response = _confirm(client, tampered)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "reset_token_invalid"
+    assert _confirm(client, token).status_code == 204
+
+
+def test_a_newer_request_invalidates_the_older_link(client, accounts, jobs, fake_sendgrid):
+    accounts.register()
+    _request_reset(client)
+    first = _emailed_token(fake_sendgrid, jobs)
+    _request_reset(client)
+    second = _emailed_token(fake_sendgrid, jobs)
+    assert first != second
+    assert _confirm(client, first).get_json()["error"]["code"] == "reset_token_invalid"
+    assert _confirm(client, second).status_code == 204
+
+
+def test_new_password_must_meet_the_policy_and_the_token_survives(client, accounts, jobs, fake_sendgrid):
+    accounts.register()
+    _request_reset(client)
+    token = _emailed_token(fake_sendgrid, jobs)
+    weak = _confirm(client, token, password="password123")
+    assert weak.status_code == 422 and "password" in weak.get_json()["error"]["details"]["fields"]
+    assert _confirm(client, token).status_code == 204
+
+
+def test_disabled_account_gets_no_reset_email(client, accounts, jobs, fake_sendgrid):
+    accounts.register()
+    user = db.session.scalar(db.select(User))
+    user.is_active = False
+    db.session.commit()
+    _request_reset(client)
+    jobs.run()
+    assert fake_sendgrid.requests == []
+
+
+def test_embedded_default_writes_the_reset_email_to_the_outbox(app, client, accounts, jobs):
+    accounts.register()
+    before = set(Path(app.config["OUTBOX_DIR"]).glob("*.eml"))
+    _request_reset(client)
+    jobs.run()
+    (new,) = [p for p in Path(app.config["OUTBOX_DIR"]).glob("*.eml") if p not in before]
+    message = email.message_from_bytes(new.read_bytes(), policy=email.policy.default)
+    body = message.get_body(("plain",)).get_content()
+    token = parse_qs(urlsplit(next(w for w in body.split() if "token=" in w)).query)["token"][0]
+    assert _confirm(client, token).status_code == 204

@@ -1,0 +1,71 @@
+"""Rate limits on login, register and password reset: per IP and per email, 429 in our shape."""
+
+from __future__ import annotations
+
+from tests.integration.accounts.conftest import STRONG_PASSWORD
+
+
+def _login(client, email, ip, password="wrong-password-1"):
+    return client.post("/api/v1/auth/login", json={"email": email, "password": password},
+                       headers={"X-Forwarded-For": ip})
+
+
+def _assert_limited(response):
+    assert response.status_code == 429
+    error = response.get_json()["error"]
+    assert error["code"] == "rate_limited" and "10 per 1 minute" in error["message"]
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.headers["X-RateLimit-Limit"] == "10"
+    assert response.headers["X-RateLimit-Remaining"] == "0"
+    assert int(response.headers["X-RateLimit-Reset"]) > 0
+
+
+def test_eleventh_login_attempt_for_one_email_is_limited(client, accounts):
+    accounts.register()
+    for attempt in range(10):
+        response = _login(client, "ada@example.com", "10.1.0.1")
+        assert response.status_code == 401, attempt
+        assert response.headers["X-RateLimit-Remaining"] == str(9 - attempt)
+    eleventh = _login(client, "ada@example.com", "10.1.0.1", password=STRONG_PASSWORD)
+    _assert_limited(eleventh)
+
+
+def test_one_email_from_many_ips_is_limited(client, accounts):
+    accounts.register()
+    for attempt in range(10):
+        assert _login(client, "ADA@example.com", f"10.2.0.{attempt}").status_code == 401
+    _assert_limited(_login(client, "ada@example.com", "10.2.1.1"))
+    # another account from a fresh IP is not affected
+    assert _login(client, "grace@example.com", "10.2.2.2").status_code == 401
+
+
+def test_many_emails_from_one_ip_are_limited(client):
+    for attempt in range(10):
+        assert _login(client, f"user{attempt}@example.com", "10.3.0.1").status_code == 401
+    _assert_limited(_login(client, "someone@example.com", "10.3.0.1"))
+    assert _login(client, "someone@example.com", "10.3.0.2").status_code == 401
+
+
+def test_register_is_limited_per_ip(client):
+    for attempt in range(10):
+        response = client.post("/api/v1/auth/register", headers={"X-Forwarded-For": "10.4.0.1"},
+                               json={"email": f"user{attempt}@example.com", "password": STRONG_PASSWORD})
+        assert response.status_code == 201
+    response = client.post("/api/v1/auth/register", headers={"X-Forwarded-For": "10.4.0.1"},
+                           json={"email": "late@example.com", "password": STRONG_PASSWORD})
+    assert response.status_code == 429 and response.get_json()["error"]["code"] == "rate_limited"
+    assert "Retry-After" in response.headers
+
+
+def test_password_reset_is_limited_per_email_and_per_ip(client):
+    def reset(email, ip):
+        return client.post("/api/v1/auth/password-reset", json={"email": email},
+                           headers={"X-Forwarded-For": ip})
+
+    for attempt in range(3):
+        assert reset("ada@example.com", f"10.5.0.{attempt}").status_code == 202
+    limited = reset("ada@example.com", "10.5.0.9")
+    assert limited.status_code == 429 and limited.headers["X-RateLimit-Limit"] == "3"
+    for attempt in range(5):
+        assert reset(f"user{attempt}@example.com", "10.6.0.1").status_code == 202
+    assert reset("other@example.com", "10.6.0.1").status_code == 429

@@ -1,0 +1,43 @@
+"""Templates and the sealed context, with a bare Flask app (no database, no Redis)."""
+
+import pytest
+from cryptography.fernet import InvalidToken
+from flask import Flask
+
+import app as app_package
+from app.services.email import check_template, render_email, seal_context, unseal_context
+
+
+@pytest.fixture
+def bare_app():
+    flask_app = Flask(app_package.__name__)
+    flask_app.config.update(SECRET_KEY="unit-test-secret", FRONTEND_URL="https://waveframe.example",
+                            MAIL_FROM="Waveframe <no-reply@waveframe.example>")
+    with flask_app.app_context():
+        yield flask_app
+
+
+def test_sealed_context_round_trips_and_hides_the_secret(bare_app):
+    sealed = seal_context({"reset_url": "https://x/reset?token=s3cret-value"})
+    assert "s3cret-value" not in sealed
+    assert unseal_context(sealed) == {"reset_url": "https://x/reset?token=s3cret-value"}
+    bare_app.config["SECRET_KEY"] = "another-secret"
+    with pytest.raises(InvalidToken):
+        unseal_context(sealed)
+
+
+def test_password_reset_renders_subject_text_and_escaped_html(bare_app):
+    message = render_email("password_reset", {"reset_url": "https://w/r?token=a&b=<c>",
+                                              "expires_minutes": 60}, to="ada@example.com")
+    assert message.subject == "Reset your Waveframe password"
+    assert message.sender == "Waveframe <no-reply@waveframe.example>" and message.to == "ada@example.com"
+    assert "https://w/r?token=a&b=<c>" in message.text and "60 minutes" in message.text
+    assert "https://w/r?token=a&amp;b=&lt;c&gt;" in message.html
+    assert "https://waveframe.example" in message.html
+
+
+def test_every_template_of_this_folder_is_complete(bare_app):
+    for name in ("password_reset", "password_changed", "email_changed"):
+        check_template(name)
+    with pytest.raises(ValueError):
+        check_template("missing_template")
