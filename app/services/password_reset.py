@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from flask import current_app
 from sqlalchemy import delete, select
 
-from app.errors import ApiError
+from app.errors import ApiError, ServiceUnavailable
 from app.extensions import db
 from app.models import PasswordResetToken, utcnow
 from app.services.accounts import check_password_policy, find_user_by_email, normalize_email
@@ -66,11 +66,14 @@ def request_password_reset(email: str) -> None:
         queue_email(to=user.email, template="password_reset", kind="password_reset", user_id=user.id,
                     context={"reset_url": reset_link(token),
                              "expires_minutes": int(TOKEN_LIFETIME.total_seconds() // 60)})
-    except Exception:
+    except ServiceUnavailable:
+        # The answer stays the same as for an unknown email (no account discovery through a 503);
+        # the unusable token goes, and the user can ask again.
         db.session.rollback()
         db.session.execute(delete(PasswordResetToken).where(PasswordResetToken.id == record.id))
         db.session.commit()
-        raise
+        log.error("password_reset_email_not_queued", extra={"user_id": str(user.id)})
+        return
     log.info("password_reset_requested", extra={"account_found": True, "user_id": str(user.id)})
 
 

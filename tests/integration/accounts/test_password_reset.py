@@ -149,3 +149,17 @@ def test_embedded_default_writes_the_reset_email_to_the_outbox(app, client, acco
     body = message.get_body(("plain",)).get_content()
     token = parse_qs(urlsplit(next(w for w in body.split() if "token=" in w)).query)["token"][0]
     assert _confirm(client, token).status_code == 204
+
+
+def test_queue_outage_still_answers_202_and_keeps_no_token(app, client, accounts):
+    import redis
+
+    accounts.register()
+    real = app.extensions["redis"]
+    app.extensions["redis"] = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    try:
+        _request_reset(client)
+    finally:
+        app.extensions["redis"] = real
+    assert db.session.scalar(db.select(db.func.count()).select_from(PasswordResetToken)) == 0
+    assert db.session.scalar(db.select(db.func.count()).select_from(EmailDelivery)) == 0
