@@ -14,8 +14,10 @@ from PIL import Image, ImageDraw
 CHROMIUM = "/usr/bin/chromium"
 
 # kick + bass + noise hits: a clip that clearly "moves"
-MUSIC = ("0.6*sin(2*PI*(45+60*exp(-30*mod(t,0.5)))*t)*exp(-7*mod(t,0.5))"
-         "+0.15*sin(2*PI*220*t)+0.2*(random(0)-0.5)*exp(-30*mod(t+0.25,0.5))")
+MUSIC = (
+    "0.6*sin(2*PI*(45+60*exp(-30*mod(t,0.5)))*t)*exp(-7*mod(t,0.5))"
+    "+0.15*sin(2*PI*220*t)+0.2*(random(0)-0.5)*exp(-30*mod(t+0.25,0.5))"
+)
 
 
 def ffmpeg(*args: str) -> None:
@@ -80,13 +82,13 @@ class CanaryServer:
         hits: list[str] = []
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 hits.append(self.path)
                 self.send_response(200)
                 self.send_header("Content-Type", "image/png")
                 self.end_headers()
 
-            do_POST = do_GET  # noqa: N815
+            do_POST = do_GET
 
             def log_message(self, *args):
                 pass
@@ -112,15 +114,45 @@ def canary():
 def probe_streams(path: Path) -> dict:
     import json
 
-    out = subprocess.run(["ffprobe", "-v", "error", "-count_packets", "-show_streams", "-show_format",
-                          "-of", "json", str(path)], capture_output=True, check=True)
+    out = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-count_packets",
+            "-show_streams",
+            "-show_format",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        check=True,
+    )
     return json.loads(out.stdout)
 
 
 def decode_frame(path: Path, index: int, width: int, height: int) -> bytes:
     """Frame ``index`` of a video as raw RGB."""
-    out = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-vf", f"select=eq(n\\,{index})",
-                          "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                         capture_output=True, check=True)
+    out = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(path),
+            "-vf",
+            f"select=eq(n\\,{index})",
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-",
+        ],
+        capture_output=True,
+        check=True,
+    )
     assert len(out.stdout) == width * height * 3
     return out.stdout

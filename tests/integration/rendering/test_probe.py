@@ -11,8 +11,14 @@ from app.rendering.probe import probe_audio
 
 @pytest.mark.parametrize(
     ("clip", "codec", "rate", "channels"),
-    [("music", "aac", 44100, 2), ("loud", "pcm_s16le", 44100, 2), ("mp3", "mp3", 44100, 2),
-     ("flac", "flac", 44100, 2), ("ogg", "vorbis", 44100, 2), ("mono48k", "pcm_s16le", 48000, 1)],
+    [
+        ("music", "aac", 44100, 2),
+        ("loud", "pcm_s16le", 44100, 2),
+        ("mp3", "mp3", 44100, 2),
+        ("flac", "flac", 44100, 2),
+        ("ogg", "vorbis", 44100, 2),
+        ("mono48k", "pcm_s16le", 48000, 1),
+    ],
 )
 def test_probe_reads_real_audio(media, clip, codec, rate, channels):
     info = probe_audio(media[clip])

@@ -30,7 +30,7 @@ def check_output(path, *, size: str, fps: int, duration: float, result=None) -> 
     assert abs(float(video["duration"]) - duration) <= 1 / fps  # within one frame of the audio
     assert audio["codec_name"] == "aac"
     assert abs(float(audio["duration"]) - duration) <= 0.05
-    head = path.read_bytes()[:4096 * 16]
+    head = path.read_bytes()[: 4096 * 16]
     assert b"moov" in head and head.find(b"moov") < max(head.find(b"mdat"), len(head))  # +faststart
     if result is not None:
         assert result.frame_count == frames and (result.width, result.height) == (width, height)
@@ -44,9 +44,13 @@ def check_output(path, *, size: str, fps: int, duration: float, result=None) -> 
 def test_every_template_and_aspect_renders(media, tmp_path, template, size):
     out = tmp_path / f"{template}.mp4"
     updates: list[RenderProgress] = []
-    result = render_video(media["music"], out, {"template": template, "size": size, "fps": 24,
-                                                "title": "Test title", "artist": "Artist"},
-                          progress=updates.append, chromium_path=CHROMIUM)
+    result = render_video(
+        media["music"],
+        out,
+        {"template": template, "size": size, "fps": 24, "title": "Test title", "artist": "Artist"},
+        progress=updates.append,
+        chromium_path=CHROMIUM,
+    )
     check_output(out, size=size, fps=24, duration=2.0, result=result)
     assert result.encoder == "webcodecs"
     assert updates[-1].percent == 100 and updates[-1].frames_done == result.frame_count == 48
@@ -56,24 +60,61 @@ def test_every_template_and_aspect_renders(media, tmp_path, template, size):
 
 def test_trim_applies_to_features_and_audio(media, tmp_path):
     out = tmp_path / "trimmed.mp4"
-    result = render_video(media["step"], out, {"template": "bars", "size": "720x720", "fps": 30,
-                                               "trim_start": 1.0, "trim_end": 2.5}, chromium_path=CHROMIUM)
+    result = render_video(
+        media["step"],
+        out,
+        {"template": "bars", "size": "720x720", "fps": 30, "trim_start": 1.0, "trim_end": 2.5},
+        chromium_path=CHROMIUM,
+    )
     check_output(out, size="720x720", fps=30, duration=1.5, result=result)
     assert result.duration_seconds == pytest.approx(1.5, abs=1e-3)
     # the source is silent before 1 s: after trimming, the audio starts loud at once
-    level = subprocess.run(["ffmpeg", "-v", "info", "-i", str(out), "-map", "0:a", "-t", "0.3",
-                            "-af", "volumedetect", "-f", "null", "-"], capture_output=True, text=True).stderr
+    level = subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "info",
+            "-i",
+            str(out),
+            "-map",
+            "0:a",
+            "-t",
+            "0.3",
+            "-af",
+            "volumedetect",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+    ).stderr
     assert float(level.split("mean_volume:")[1].split()[0]) > -20
 
 
 def test_webcodecs_output_is_limited_range(media, tmp_path):
     out = tmp_path / "range.mp4"
-    render_video(media["music"], out, {"template": "bars", "size": "720x720", "fps": 24,
-                                       "options": {"background_color": "#000000", "background_color_2": "#000000",
-                                                   "bar_color": "#ffffff", "bar_color_2": "#ffffff"}},
-                 chromium_path=CHROMIUM)
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(out), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"],
-                         capture_output=True, check=True).stdout
+    render_video(
+        media["music"],
+        out,
+        {
+            "template": "bars",
+            "size": "720x720",
+            "fps": 24,
+            "options": {
+                "background_color": "#000000",
+                "background_color_2": "#000000",
+                "bar_color": "#ffffff",
+                "bar_color_2": "#ffffff",
+            },
+        },
+        chromium_path=CHROMIUM,
+    )
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(out), "-f", "rawvideo", "-pix_fmt", "yuv420p", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     frame = 720 * 720 * 3 // 2
     y = np.frombuffer(raw, np.uint8).reshape(-1, frame)[:, : 720 * 720]
     counts = np.bincount(y.ravel(), minlength=256)
@@ -85,9 +126,13 @@ def test_webcodecs_output_is_limited_range(media, tmp_path):
 
 def test_falls_back_to_x264_when_videoencoder_is_missing(media, tmp_path):
     out = tmp_path / "fallback.mp4"
-    result = render_video(media["music"], out, {"template": "wave", "size": "720x720", "fps": 24},
-                          chromium_path=CHROMIUM,
-                          browser_init_script="delete window.VideoEncoder; delete window.VideoFrame;")
+    result = render_video(
+        media["music"],
+        out,
+        {"template": "wave", "size": "720x720", "fps": 24},
+        chromium_path=CHROMIUM,
+        browser_init_script="delete window.VideoEncoder; delete window.VideoFrame;",
+    )
     assert result.encoder == "x264" and result.codec == "libx264"
     check_output(out, size="720x720", fps=24, duration=2.0, result=result)
 
@@ -104,11 +149,18 @@ def test_both_encoders_draw_the_same_picture(media, tmp_path):
 
 def test_images_are_served_to_the_page(media, images, tmp_path):
     out = tmp_path / "images.mp4"
-    config = {"template": "radial", "size": "720x1280", "fps": 24, "title": "Cover",
-              "options": {"background_image": "background", "cover_image": "cover", "logo_image": "cover"}}
+    config = {
+        "template": "radial",
+        "size": "720x1280",
+        "fps": 24,
+        "title": "Cover",
+        "options": {"background_image": "background", "cover_image": "cover", "logo_image": "cover"},
+    }
     result = render_video(media["music"], out, config, assets=images, chromium_path=CHROMIUM)
     check_output(out, size="720x1280", fps=24, duration=2.0, result=result)
-    plain = render_video(media["music"], tmp_path / "plain.mp4", {**config, "options": {}}, chromium_path=CHROMIUM)
+    plain = render_video(
+        media["music"], tmp_path / "plain.mp4", {**config, "options": {}}, chromium_path=CHROMIUM
+    )
     fa = np.frombuffer(decode_frame(out, 10, 720, 1280), np.uint8).astype(int)
     fb = np.frombuffer(decode_frame(plain.path, 10, 720, 1280), np.uint8).astype(int)
     assert np.abs(fa - fb).mean() > 10
@@ -116,9 +168,12 @@ def test_images_are_served_to_the_page(media, images, tmp_path):
 
 def test_missing_asset_is_a_config_error(media, tmp_path):
     with pytest.raises(RenderConfigInvalid) as info:
-        render_video(media["music"], tmp_path / "x.mp4",
-                     {"template": "bars", "size": "720x720", "options": {"background_image": "background"}},
-                     chromium_path=CHROMIUM)
+        render_video(
+            media["music"],
+            tmp_path / "x.mp4",
+            {"template": "bars", "size": "720x720", "options": {"background_image": "background"}},
+            chromium_path=CHROMIUM,
+        )
     assert "config.options.background_image" in info.value.details["fields"]
 
 

@@ -45,8 +45,14 @@ def test_float_accumulation_would_drift_but_integer_bounds_do_not():
 
 @pytest.mark.parametrize(
     ("n", "sr", "fps", "expected"),
-    [(44100, 44100, 30, 30), (44101, 44100, 30, 31), (44099, 44100, 30, 30), (1, 44100, 24, 1),
-     (8000 * 7 // 3, 8000, 30, 70), (0, 44100, 30, 0)],
+    [
+        (44100, 44100, 30, 30),
+        (44101, 44100, 30, 31),
+        (44099, 44100, 30, 30),
+        (1, 44100, 24, 1),
+        (8000 * 7 // 3, 8000, 30, 70),
+        (0, 44100, 30, 0),
+    ],
 )
 def test_frame_count_is_ceil_of_duration_times_fps(n, sr, fps, expected):
     assert frame_count(n, sr, fps) == expected
@@ -172,5 +178,13 @@ def test_record_layout_matches_the_page():
     assert FEATURE_DTYPE.itemsize == 400
     offsets = {name: FEATURE_DTYPE.fields[name][1] for name in FEATURE_DTYPE.names}
     # app/static/visualizer/features.js LAYOUT
-    assert offsets == {"bands": 0, "wave": 128, "wave_peak": 384, "rms": 386, "onset": 388, "pulse": 390,
-                       "phase": 392, "reserved": 396}
+    assert offsets == {
+        "bands": 0,
+        "wave": 128,
+        "wave_peak": 384,
+        "rms": 386,
+        "onset": 388,
+        "pulse": 390,
+        "phase": 392,
+        "reserved": 396,
+    }

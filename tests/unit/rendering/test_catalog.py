@@ -51,17 +51,30 @@ def test_catalog_has_four_templates_with_schemas_and_valid_defaults():
 def test_normalize_fills_every_default():
     config = normalize_config({"template": "bars"})
     assert config == {
-        "template": "bars", "size": "1920x1080", "fps": 30, "title": "", "artist": "",
-        "trim_start": 0.0, "trim_end": None,
+        "template": "bars",
+        "size": "1920x1080",
+        "fps": 30,
+        "title": "",
+        "artist": "",
+        "trim_start": 0.0,
+        "trim_end": None,
         "options": next(t["defaults"] for t in list_templates() if t["id"] == "bars"),
     }
 
 
 def test_normalize_keeps_given_values_and_cleans_text():
-    config = normalize_config({
-        "template": "radial", "size": "1080x1920", "fps": 60.0, "title": "  Night\n\tDrive\x00 ",
-        "artist": "<b>DJ</b>", "options": {"ring_color": "#AABBCC", "cover_image": "cover"},
-    }, audio_duration=10.0, available_assets={"cover"})
+    config = normalize_config(
+        {
+            "template": "radial",
+            "size": "1080x1920",
+            "fps": 60.0,
+            "title": "  Night\n\tDrive\x00 ",
+            "artist": "<b>DJ</b>",
+            "options": {"ring_color": "#AABBCC", "cover_image": "cover"},
+        },
+        audio_duration=10.0,
+        available_assets={"cover"},
+    )
     assert config["fps"] == 60 and isinstance(config["fps"], int)
     assert config["title"] == "Night Drive"
     assert config["artist"] == "<b>DJ</b>"  # drawn as text, never interpreted
@@ -79,14 +92,33 @@ def test_every_size_and_fps_is_accepted(size, fps):
 
 
 def test_invalid_fields_are_all_named():
-    fields = fields_of({
-        "template": "bars", "size": "640x480", "fps": 25, "title": "x" * 101, "color": "red",
-        "options": {"bar_color": "red", "bar_count": 500, "mirror": "yes", "nope": 1,
-                    "background_image": "http://127.0.0.1:8000/x.png"},
-    })
-    assert set(fields) == {"config.size", "config.fps", "config.title", "config.color",
-                           "config.options.bar_color", "config.options.bar_count", "config.options.mirror",
-                           "config.options.nope", "config.options.background_image"}
+    fields = fields_of(
+        {
+            "template": "bars",
+            "size": "640x480",
+            "fps": 25,
+            "title": "x" * 101,
+            "color": "red",
+            "options": {
+                "bar_color": "red",
+                "bar_count": 500,
+                "mirror": "yes",
+                "nope": 1,
+                "background_image": "http://127.0.0.1:8000/x.png",
+            },
+        }
+    )
+    assert set(fields) == {
+        "config.size",
+        "config.fps",
+        "config.title",
+        "config.color",
+        "config.options.bar_color",
+        "config.options.bar_count",
+        "config.options.mirror",
+        "config.options.nope",
+        "config.options.background_image",
+    }
     assert "not a URL" in fields["config.options.background_image"][0]
 
 
@@ -98,12 +130,14 @@ def test_unknown_or_missing_template():
 
 @pytest.mark.parametrize(
     ("raw", "duration", "field"),
-    [({"trim_start": 9.8}, 10.0, "config.trim_start"),
-     ({"trim_end": 12.0}, 10.0, "config.trim_end"),
-     ({"trim_start": 2.0, "trim_end": 2.1}, None, "config.trim_end"),
-     ({"trim_start": -1}, None, "config.trim_start"),
-     ({"trim_end": math.nan}, None, "config.trim_end"),
-     ({"fps": True}, None, "config.fps")],
+    [
+        ({"trim_start": 9.8}, 10.0, "config.trim_start"),
+        ({"trim_end": 12.0}, 10.0, "config.trim_end"),
+        ({"trim_start": 2.0, "trim_end": 2.1}, None, "config.trim_end"),
+        ({"trim_start": -1}, None, "config.trim_start"),
+        ({"trim_end": math.nan}, None, "config.trim_end"),
+        ({"fps": True}, None, "config.fps"),
+    ],
 )
 def test_trim_range_must_lie_inside_the_audio(raw, duration, field):
     assert field in fields_of({"template": "wave", **raw}, audio_duration=duration)
@@ -115,18 +149,26 @@ def test_trim_inside_audio_is_kept():
 
 
 def test_image_options_must_name_an_uploaded_asset():
-    fields = fields_of({"template": "bars", "options": {"background_image": "background"}},
-                       available_assets=set())
+    fields = fields_of(
+        {"template": "bars", "options": {"background_image": "background"}}, available_assets=set()
+    )
     assert "config.options.background_image" in fields
-    config = normalize_config({"template": "bars", "options": {"background_image": "background"}},
-                              available_assets={"background"})
+    config = normalize_config(
+        {"template": "bars", "options": {"background_image": "background"}}, available_assets={"background"}
+    )
     assert asset_names(config) == {"background_image": "background"}
 
 
 @pytest.mark.parametrize(
     ("size", "fps", "level"),
-    [((1920, 1080), 30, "28"), ((1080, 1920), 30, "28"), ((1920, 1080), 60, "2A"), ((1280, 720), 30, "1F"),
-     ((1280, 720), 60, "20"), ((720, 720), 24, "1F")],
+    [
+        ((1920, 1080), 30, "28"),
+        ((1080, 1920), 30, "28"),
+        ((1920, 1080), 60, "2A"),
+        ((1280, 720), 30, "1F"),
+        ((1280, 720), 60, "20"),
+        ((720, 720), 24, "1F"),
+    ],
 )
 def test_h264_codec_strings_prefer_high_profile_at_a_fitting_level(size, fps, level):
     codecs = h264_codecs(*size, fps)
