@@ -89,10 +89,11 @@ def test_login_error_is_the_same_for_unknown_email_and_wrong_password(client, ac
     assert wrong.get_json() == unknown.get_json() == malformed.get_json() == {"error": {
         "code": "invalid_credentials", "message": "The email or password is incorrect.", "details": {}}}
     # Same work either way: an unknown email still costs one argon2 verification.
-    wrong_times = [attempt("ada@example.com")[1] for _ in range(4)]
-    unknown_times = [attempt(f"nobody{i}@example.com")[1] for i in range(4)]
+    # (Without it an unknown email answers ~20x faster; the bounds leave room for a busy machine.)
+    wrong_times = [attempt("ada@example.com")[1] for _ in range(5)]
+    unknown_times = [attempt(f"nobody{i}@example.com")[1] for i in range(5)]
     ratio = statistics.median(unknown_times) / statistics.median(wrong_times)
-    assert 0.5 < ratio < 2.0, (wrong_times, unknown_times)
+    assert 0.33 < ratio < 3.0, (wrong_times, unknown_times)
 
 
 def test_disabled_account_cannot_log_in_and_its_tokens_stop_at_once(client, accounts):
