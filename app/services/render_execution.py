@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, utcnow
 from app.services import delivery
+from app.services.render_queue import lock_job
 from app.services.render_workspace import discard_output
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,7 @@ GENERIC_ERROR = ("render_failed", "The video could not be rendered. You can retr
 
 
 def _locked(job_id) -> RenderJob | None:
-    return db.session.get(RenderJob, uuid.UUID(str(job_id)), with_for_update=True,
-                          populate_existing=True)
+    return lock_job(uuid.UUID(str(job_id)))
 
 
 def claim_render(job_id, rq_job_id: str) -> RenderJob | None:

@@ -15,6 +15,7 @@ import math
 import redis
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from sqlalchemy import select
 
 from app.errors import Conflict
 from app.extensions import db, get_redis
@@ -75,8 +76,8 @@ def enqueue_render(job: RenderJob, *, priority: str | None = None, admin: bool =
     Allowed from ``awaiting_payment`` (first attempt, e.g. once paid) and ``failed`` (a retry);
     any other state raises :class:`Conflict`. ``admin`` retries go to the high queue.
     """
-    db.session.flush()  # keep the caller's pending changes (e.g. paid_at) through the refresh
-    db.session.refresh(job, with_for_update=True)  # serialise concurrent calls on this row
+    db.session.flush()  # keep the caller's pending changes (e.g. paid_at) through the re-read
+    lock_job(job.id)  # serialise concurrent calls on this row (re-reads ``job`` in place)
     if RenderStatus(job.status) not in ENQUEUE_FROM:
         db.session.rollback()
         raise Conflict(f"A {job.status} render cannot be queued.", code="invalid_render_state",
@@ -86,6 +87,14 @@ def enqueue_render(job: RenderJob, *, priority: str | None = None, admin: bool =
     log.info("render_queued", extra={"render_job_id": str(job.id), "attempt": job.attempts,
                                      "queue": job.priority})
     push_render(job)
+
+
+def lock_job(job_id, *, skip_locked: bool = False) -> RenderJob | None:
+    """Re-read the row under ``SELECT ... FOR UPDATE OF render_jobs`` (None: gone or skipped)."""
+    return db.session.scalars(
+        select(RenderJob).where(RenderJob.id == job_id)
+        .with_for_update(of=RenderJob, skip_locked=skip_locked)
+        .execution_options(populate_existing=True)).one_or_none()
 
 
 def start_attempt(job: RenderJob, *, priority: str | None = None, admin: bool = False) -> None:

@@ -82,9 +82,7 @@ def reconcile_render_jobs() -> dict[str, int]:
     db.session.rollback()
     counts = {"checked": 0, "requeued": 0, "failed": 0}
     for job_id in candidates:
-        job = db.session.scalars(select(RenderJob).where(RenderJob.id == job_id)
-                                 .with_for_update(skip_locked=True)
-                                 .execution_options(populate_existing=True)).one_or_none()
+        job = render_queue.lock_job(job_id, skip_locked=True)
         if job is None or RenderStatus(job.status) not in (RenderStatus.QUEUED, RenderStatus.RENDERING):
             db.session.rollback()
             continue
@@ -161,7 +159,7 @@ def delete_unpaid_uploads(batch_size: int = 100) -> int:
                    | ((RenderJob.status == RenderStatus.CANCELED) & (RenderJob.canceled_at <= cutoff)
                       & RenderJob.output_key.is_(None)))
             .order_by(RenderJob.created_at).limit(batch_size)
-            .with_for_update(skip_locked=True)).all()
+            .with_for_update(of=RenderJob, skip_locked=True)).all()
         if not jobs:
             db.session.rollback()
             break

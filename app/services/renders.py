@@ -156,7 +156,7 @@ def cancel_render(job: RenderJob, *, reason: str = "user") -> RenderJob:
     stops the render within a few seconds and cleans up. Other states raise 409.
     """
     db.session.flush()
-    db.session.refresh(job, with_for_update=True)
+    render_queue.lock_job(job.id)
     status = RenderStatus(job.status)
     if status not in (RenderStatus.AWAITING_PAYMENT, RenderStatus.QUEUED, RenderStatus.RENDERING):
         db.session.rollback()

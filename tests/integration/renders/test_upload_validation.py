@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 
 import pytest
 from PIL import Image
@@ -36,7 +37,7 @@ def test_valid_mp3_creates_a_queued_job_with_stored_audio(client, owner, auth_he
     assert body["audio"]["duration"] == pytest.approx(2.0, abs=0.1)
     assert body["price"] == {"amount": 199, "currency": "usd"}
 
-    job = db.session.get(RenderJob, __import__("uuid").UUID(body["id"]))
+    job = db.session.get(RenderJob, uuid.UUID(body["id"]))
     assert job.audio_key == f"uploads/{owner.id}/{job.id}/audio.mp3"  # generated, not the client's name
     assert get_storage().stat(job.audio_key).size == media["mp3"].stat().st_size
     rq_job = fetch_rq_job(f"render-{job.id}-1")
@@ -48,7 +49,7 @@ def test_container_decides_the_extension_not_the_name(client, owner, auth_header
     response = upload(client, auth_headers(owner), media["m4a"], filename="track.mp3")
     assert response.status_code == 201, response.json
     assert response.json["audio"]["format"] == "mov"
-    job = db.session.get(RenderJob, __import__("uuid").UUID(response.json["id"]))
+    job = db.session.get(RenderJob, uuid.UUID(response.json["id"]))
     assert job.audio_key.endswith("/audio.m4a")
 
 
@@ -63,7 +64,7 @@ def test_background_image_is_checked_reencoded_and_wired_to_the_template(
                       background=jpeg.getvalue())
     assert response.status_code == 201, response.json
     assert response.json["config"]["options"]["background_image"] == "background"
-    job = db.session.get(RenderJob, __import__("uuid").UUID(response.json["id"]))
+    job = db.session.get(RenderJob, uuid.UUID(response.json["id"]))
     assert job.background_key == f"uploads/{owner.id}/{job.id}/background.png"
     stored = render_tmp.parent / "bg.png"
     get_storage().download_to(job.background_key, stored)
@@ -92,7 +93,8 @@ def _truncated_m4a(media):
 
 
 BAD_AUDIO = [
-    ("text renamed .mp3", lambda m: b"hello, this is not music at all\n" * 50, "x.mp3", 415, "unsupported_audio"),
+    ("text renamed .mp3", lambda m: b"hello, this is not music at all\n" * 50, "x.mp3", 415,
+     "unsupported_audio"),
     ("png renamed .mp3", lambda m: render_media.image_bytes("PNG"), "x.mp3", 415, "unsupported_audio"),
     ("elf renamed .wav", lambda m: render_media.ELF_HEADER, "x.wav", 415, "unsupported_audio"),
     ("empty", lambda m: b"", "x.mp3", 415, "unsupported_audio"),

@@ -1,0 +1,220 @@
+"""Render jobs through a real worker process: full path, priorities, cancel, SIGKILL, FLUSHDB."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from app.extensions import db
+from app.models import RenderJob
+from app.services import render_recovery
+from app.services.render_queue import enqueue_render, fetch_rq_job
+from app.services.render_workspace import sha256_file
+from app.services.storage import get_storage
+from tests.integration.renders.conftest import upload
+from tests.support import render_media
+from tests.support.worker_process import WorkerProcess, process_tree, wait_for, worker_env
+
+SMALL = {"template": "bars", "size": "720x720", "fps": 24}
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("clips")
+    return {"two": render_media.tone(folder / "two.mp3", 2.0, extra=("-b:a", "64k")),
+            "ten": render_media.tone(folder / "ten.mp3", 10.0, extra=("-b:a", "64k"))}
+
+
+@pytest.fixture
+def render_tmp(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "RENDER_TMP_DIR", str(tmp_path / "render-tmp"))
+    return tmp_path / "render-tmp" / "waveframe"
+
+
+@pytest.fixture
+def workers(app, tmp_path, render_tmp):
+    started: list[WorkerProcess] = []
+
+    def start(*, burst: bool = False, **env: str) -> WorkerProcess:
+        log = tmp_path / f"worker-{len(started)}.log"
+        worker = WorkerProcess(worker_env(app, **env), log, burst=burst).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def row(job_id) -> RenderJob:
+    db.session.rollback()
+    return db.session.get(RenderJob, uuid.UUID(str(job_id)), populate_existing=True)
+
+
+def probe(path: Path) -> dict:
+    result = subprocess.run(["ffprobe", "-v", "error", "-print_format", "json", "-show_format",
+                             "-show_streams", str(path)], capture_output=True, check=True, timeout=30)
+    return json.loads(result.stdout)
+
+
+def assert_video_stored(job: RenderJob, tmp_path: Path, audio_seconds: float, fps: int = 24) -> None:
+    key = f"renders/{job.user_id}/{job.id}.mp4"
+    assert job.output_key == key
+    local = tmp_path / f"{job.id}.mp4"
+    get_storage().download_to(key, local)
+    assert local.stat().st_size == job.output_size
+    assert sha256_file(local) == job.output_checksum
+    info = probe(local)
+    kinds = {s["codec_type"]: s for s in info["streams"]}
+    assert kinds["video"]["codec_name"] == "h264"
+    assert (kinds["video"]["width"], kinds["video"]["height"]) == (720, 720)
+    assert kinds["audio"]["codec_name"] == "aac"
+    assert float(info["format"]["duration"]) == pytest.approx(audio_seconds, abs=2.0 / fps + 0.05)
+
+
+def wait_for_status(client, headers, job_id, statuses, *, timeout: float, seen: list | None = None):
+    def check():
+        body = client.get(f"/api/v1/renders/{job_id}", headers=headers).json
+        if seen is not None:
+            seen.append((body["status"], body["progress"], body["eta_seconds"]))
+        return body if body["status"] in statuses else None
+    return wait_for(check, timeout=timeout, interval=0.25, message=f"status in {statuses}")
+
+
+def test_upload_to_completed_video_with_a_real_worker(client, app, user_factory, auth_headers,
+                                                      clips, workers, render_tmp, tmp_path):
+    user = user_factory()
+    headers = auth_headers(user)
+    created = upload(client, headers, clips["two"], config={**SMALL, "title": "<i>E2E</i>"})
+    assert created.status_code == 201, created.json
+    job_id = created.json["id"]
+    worker = workers()
+    seen: list = []
+    body = wait_for_status(client, headers, job_id, {"completed", "failed"}, timeout=180, seen=seen)
+    assert body["status"] == "completed", worker.output()[-4000:]
+    assert body["progress"] == 100 and body["error"] is None and body["attempts"] == 1
+    assert "rendering" in {s for s, _, _ in seen}
+    assert body["started_at"] and body["completed_at"] and body["queued_at"]
+    job = row(job_id)
+    assert_video_stored(job, tmp_path, job.audio_duration)
+    # the per-job temp dir and the kept output are gone
+    wait_for(lambda: not any((render_tmp / "work").iterdir()), timeout=10, message="work dir removed")
+    assert not (render_tmp / "outputs" / job_id).exists()
+
+
+def test_a_high_job_enqueued_after_a_low_one_runs_first(client, app, user_factory, auth_headers,
+                                                        clips, workers, monkeypatch):
+    monkeypatch.setitem(app.config, "PAYMENTS_ENABLED", True)  # create without enqueueing
+    user = user_factory()
+    headers = auth_headers(user)
+    low_id = upload(client, headers, clips["two"], config=SMALL).json["id"]
+    high_id = upload(client, headers, clips["two"], config=SMALL).json["id"]
+    enqueue_render(row(low_id), priority="low")
+    enqueue_render(row(high_id))  # 2 s of audio: the high queue
+    assert row(low_id).priority == "low" and row(high_id).priority == "high"
+    worker = workers(burst=True)
+    assert worker.wait(timeout=240) == 0, worker.output()[-4000:]
+    low, high = row(low_id), row(high_id)
+    assert (low.status, high.status) == ("completed", "completed"), worker.output()[-4000:]
+    assert high.started_at < high.completed_at <= low.started_at
+
+
+def _has_chromium(pid: int) -> bool:
+    for child in process_tree(pid):
+        try:
+            if "chrom" in Path(f"/proc/{child}/comm").read_text():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def test_cancel_stops_a_running_render_and_cleans_up(client, app, user_factory, auth_headers, clips,
+                                                     workers, render_tmp):
+    user = user_factory()
+    headers = auth_headers(user)
+    config = {"template": "bars", "size": "1280x720", "fps": 60}
+    job_id = upload(client, headers, clips["ten"], config=config).json["id"]
+    worker = workers()
+    wait_for(lambda: row(job_id).status == "rendering" and row(job_id).progress > 0, timeout=120,
+             interval=0.1, message="render in progress")
+    canceled_at = time.monotonic()
+    response = client.post(f"/api/v1/renders/{job_id}/cancel", headers=headers)
+    assert response.status_code == 200
+    assert response.json["status"] == "canceled"
+    rq_job = fetch_rq_job(row(job_id).rq_job_id)
+    wait_for(lambda: rq_job.get_status(refresh=True) == "finished", timeout=15,
+             message="the worker stopped the render")
+    assert time.monotonic() - canceled_at < 10, "the render did not stop within a few seconds"
+    assert rq_job.return_value() == "canceled"
+    wait_for(lambda: not _has_chromium(worker.pid), timeout=10, message="browser gone")
+    job = row(job_id)
+    assert job.status == "canceled" and job.output_key is None and job.completed_at is None
+    assert not get_storage().exists(f"renders/{user.id}/{job_id}.mp4")
+    assert list((render_tmp / "work").iterdir()) == []
+    assert not (render_tmp / "outputs" / job_id).exists()
+    assert client.post(f"/api/v1/renders/{job_id}/cancel", headers=headers).status_code == 409
+
+
+def test_sigkill_mid_render_is_recovered_and_completed_once(client, app, user_factory, auth_headers,
+                                                            clips, workers, render_tmp, tmp_path,
+                                                            monkeypatch):
+    user = user_factory()
+    headers = auth_headers(user)
+    job_id = upload(client, headers, clips["ten"], config=SMALL).json["id"]
+    doomed = workers()
+    wait_for(lambda: row(job_id).status == "rendering" and _has_chromium(doomed.pid), timeout=120,
+             interval=0.1, message="render with a browser running")
+    doomed.kill_tree()
+    assert row(job_id).status == "rendering"  # nobody told Postgres
+
+    monkeypatch.setitem(app.config, "RENDER_STALE_SECONDS", 3)
+    monkeypatch.setitem(app.config, "RENDER_RECONCILE_GRACE_SECONDS", 0)
+    assert render_recovery.reconcile_render_jobs()["requeued"] == 0  # heartbeat still fresh
+    wait_for(lambda: render_recovery.reconcile_render_jobs()["requeued"] == 1, timeout=30,
+             interval=0.5, message="reconciler requeued the dead attempt")
+    assert fetch_rq_job(f"render-{job_id}-1") is None  # the dead attempt cannot come back
+    assert row(job_id).status == "queued" and row(job_id).attempts == 2
+
+    survivor = workers()
+    body = wait_for_status(client, headers, job_id, {"completed", "failed"}, timeout=180)
+    assert body["status"] == "completed", survivor.output()[-4000:]
+    assert body["attempts"] == 2
+    assert render_recovery.reconcile_render_jobs()["requeued"] == 0
+    job = row(job_id)
+    assert_video_stored(job, tmp_path, job.audio_duration)
+    assert [o.key for o in get_storage().list(f"renders/{user.id}/")] == [job.output_key]
+    assert fetch_rq_job(f"render-{job_id}-2").get_status() == "finished"
+
+    # the killed attempt's work folder is left behind; maintenance removes it once it is old
+    leftover = list((render_tmp / "work").iterdir())
+    assert leftover, "expected the killed worker's temp folder"
+    for path in leftover:
+        os.utime(path, (time.time() - 3600, time.time() - 3600))
+    assert render_recovery.cleanup_render_temp_files()["work"] == len(leftover)
+    assert list((render_tmp / "work").iterdir()) == []
+
+
+def test_flushdb_loses_the_queue_and_the_reconciler_restores_it(client, app, user_factory,
+                                                               auth_headers, clips, workers,
+                                                               redis_conn, monkeypatch):
+    user = user_factory()
+    headers = auth_headers(user)
+    job_id = upload(client, headers, clips["two"], config=SMALL).json["id"]
+    assert fetch_rq_job(f"render-{job_id}-1") is not None
+    redis_conn.flushdb()
+    assert fetch_rq_job(f"render-{job_id}-1") is None
+    monkeypatch.setitem(app.config, "RENDER_RECONCILE_GRACE_SECONDS", 0)
+    assert render_recovery.reconcile_render_jobs()["requeued"] == 1
+    assert render_recovery.reconcile_render_jobs()["requeued"] == 0  # once
+    worker = workers(burst=True)
+    assert worker.wait(timeout=180) == 0, worker.output()[-4000:]
+    job = row(job_id)
+    assert job.status == "completed", worker.output()[-4000:]
+    assert job.attempts == 2
