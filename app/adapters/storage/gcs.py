@@ -6,6 +6,8 @@
   afterwards (stored size and MD5 equal the local file's).
 * Transient failures (5xx, 429, timeouts, dropped connections) are retried here with
   exponential backoff, then raised as ``StorageError`` so the RQ task retries in its turn.
+  Tunables (app config or environment): ``GCS_RETRY_ATTEMPTS`` (4), ``GCS_RETRY_BACKOFF_SECONDS``
+  (0.5, doubled each time), ``GCS_TIMEOUT_SECONDS`` (60), ``GCS_CHUNK_SIZE`` (8 MiB).
 * Download links are V4 signed URLs, signed with a service-account key file
   (``GOOGLE_APPLICATION_CREDENTIALS``) or through IAM signBlob as
   ``GCS_SIGNING_SERVICE_ACCOUNT`` (no key file needed, e.g. on Cloud Run or GKE).
@@ -16,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -99,10 +102,10 @@ class GCSStorage(Storage):
             client = gcs.Client(project=config.get("GCS_PROJECT") or None)
         options = {
             "signing_credentials": signing_credentials_from_config(config),
-            "chunk_size": int(config.get("GCS_CHUNK_SIZE") or DEFAULT_CHUNK_SIZE),
-            "timeout": float(config.get("GCS_TIMEOUT_SECONDS") or 60),
-            "attempts": int(config.get("GCS_RETRY_ATTEMPTS") or 4),
-            "backoff_seconds": float(config.get("GCS_RETRY_BACKOFF_SECONDS") or 0.5),
+            "chunk_size": int(_tunable(config, "GCS_CHUNK_SIZE", DEFAULT_CHUNK_SIZE)),
+            "timeout": float(_tunable(config, "GCS_TIMEOUT_SECONDS", 60)),
+            "attempts": int(_tunable(config, "GCS_RETRY_ATTEMPTS", 4)),
+            "backoff_seconds": float(_tunable(config, "GCS_RETRY_BACKOFF_SECONDS", 0.5)),
         }
         options.update(overrides)
         return cls(config["GCS_BUCKET"], client=client, **options)
@@ -218,6 +221,11 @@ class GCSStorage(Storage):
                 credentials=self.signing_credentials, response_disposition=disposition)
         except Exception as exc:  # signing through IAM talks to the network
             raise StorageError(f"could not sign a download URL: {type(exc).__name__}") from exc
+
+
+def _tunable(config: Any, name: str, default: float) -> Any:
+    """An optional adapter setting: app config first, then the environment, then the default."""
+    return config.get(name) or os.environ.get(name) or default
 
 
 def signing_credentials_from_config(config: Any) -> Any:

@@ -107,10 +107,10 @@ def test_storage_failure_leaves_the_job_for_the_next_run(gcs_app, gcs, finished_
 
 
 def test_retention_is_scheduled_with_the_worker(app_ctx, local_storage, finished_job, jobs):
-    assert any(t.func_path == "app.tasks.retention.expire_renders" for t in PERIODIC_TASKS)
+    (entry,) = [t for t in PERIODIC_TASKS if t.func_path == "app.tasks.retention.expire_renders"]
     due = finished_job(completed_at=utcnow() - PAST)
-    assert "app.tasks.retention.expire_renders" in enqueue_due_tasks()
-    assert "app.tasks.retention.expire_renders" not in enqueue_due_tasks()  # once per period
+    assert enqueue_due_tasks([entry]) == [entry.func_path]
+    assert enqueue_due_tasks([entry]) == []  # once per period, whatever the number of workers
     jobs.run()
     assert _status(due.id) == RenderStatus.EXPIRED
     assert db.session.scalar(select(db.func.count()).select_from(RenderJob).where(
