@@ -107,6 +107,12 @@ class Config:
         self.SENDGRID_API_HOST = env.get("SENDGRID_API_HOST", "")
         self.MAIL_FROM = env.get("MAIL_FROM", "Waveframe <no-reply@waveframe.local>")
         self.OUTBOX_DIR = env.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+        self.SENDGRID_TIMEOUT_SECONDS = _int(env, "SENDGRID_TIMEOUT_SECONDS", 10)
+
+        # Password hashing (argon2id); existing hashes keep verifying after a change
+        self.PASSWORD_HASH_TIME_COST = _int(env, "PASSWORD_HASH_TIME_COST", 2)
+        self.PASSWORD_HASH_MEMORY_KIB = _int(env, "PASSWORD_HASH_MEMORY_KIB", 19 * 1024)
+        self.PASSWORD_HASH_PARALLELISM = _int(env, "PASSWORD_HASH_PARALLELISM", 1)
 
         # Web
         self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
