@@ -20,7 +20,7 @@ from rq import get_current_job
 from rq.exceptions import AbandonedJobError
 from rq.timeouts import JobTimeoutException
 
-from app.adapters.storage.base import StorageError
+from app.adapters.storage.base import StorageError, StorageNotFound
 from app.errors import ApiError
 from app.extensions import db
 from app.models import RenderJob
@@ -174,6 +174,8 @@ def user_facing_error(exc_type, exc_value) -> tuple[str, str]:
         return "render_timeout", "The render took longer than allowed and was stopped."
     if exc_type is not None and issubclass(exc_type, AbandonedJobError):
         return "worker_lost", "The worker rendering this video stopped unexpectedly."
+    if isinstance(exc_value, StorageNotFound):
+        return "input_missing", "The uploaded file is no longer available; upload it again."
     if isinstance(exc_value, StorageError):
         return "storage_unavailable", "The finished video could not be stored."
     return render_execution.GENERIC_ERROR
