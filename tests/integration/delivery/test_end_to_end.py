@@ -45,6 +45,12 @@ def render_tmp(app, tmp_path, monkeypatch):
     return tmp_path / "render-tmp"
 
 
+def sendgrid_env(fake_sendgrid) -> dict[str, str]:
+    """The fake SendGrid's settings for a worker process (timeout as whole seconds, which
+    config parses as an integer)."""
+    return {**fake_sendgrid.env, "SENDGRID_TIMEOUT_SECONDS": "1"}
+
+
 class BurstWorker:
     """Runs ``worker.py --burst`` with the test's app settings; keeps every log line."""
 
@@ -107,7 +113,7 @@ def test_completed_render_sends_one_email_with_a_working_link(
     job_id = created.get_json()["id"]
     fake_sendgrid.fail_next(500)  # the first send fails, the retry is accepted
 
-    worker = BurstWorker(app, test_services, render_tmp, fake_sendgrid.env)
+    worker = BurstWorker(app, test_services, render_tmp, sendgrid_env(fake_sendgrid))
     worker.run()
     job = _job(job_id)
     assert job.status == RenderStatus.COMPLETED
@@ -148,7 +154,7 @@ def test_storage_failing_twice_then_succeeding_completes_without_rerendering(
     # Two attempts of the task see every upload request fail (2 tries each inside the adapter).
     gcs.proxy.fail_next(4, status=503, method="POST", path_contains="/upload/storage/v1/b/")
 
-    env = {**fake_sendgrid.env, "STORAGE_BACKEND": "gcs", "GCS_BUCKET": gcs.bucket,
+    env = {**sendgrid_env(fake_sendgrid), "STORAGE_BACKEND": "gcs", "GCS_BUCKET": gcs.bucket,
            "GCS_PROJECT": "test", "STORAGE_EMULATOR_HOST": gcs.endpoint,
            "GOOGLE_APPLICATION_CREDENTIALS": str(signing_key[1]), "GCS_RETRY_ATTEMPTS": "2",
            "GCS_RETRY_BACKOFF_SECONDS": "0.05"}
@@ -185,7 +191,7 @@ def test_final_failure_sends_one_email_saying_the_user_was_not_charged(
     job_id = created.get_json()["id"]
     get_storage().delete(_job(job_id).audio_key)  # every attempt fails to read its input
 
-    worker = BurstWorker(app, test_services, render_tmp, fake_sendgrid.env)
+    worker = BurstWorker(app, test_services, render_tmp, sendgrid_env(fake_sendgrid))
     worker.run()
     while worker.release_scheduled():
         worker.run()
