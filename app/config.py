@@ -50,6 +50,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def _database_url(env: Mapping[str, str]) -> str:
     url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'waveframe.db'}"
     # Railway/Heroku hand out postgres://; SQLAlchemy wants postgresql://
@@ -97,7 +107,7 @@ class Config:
         self.STRIPE_SECRET_KEY = env.get("STRIPE_SECRET_KEY", "")
         self.STRIPE_WEBHOOK_SECRET = env.get("STRIPE_WEBHOOK_SECRET", "")
         self.STRIPE_API_BASE = env.get("STRIPE_API_BASE", "")
-        self.STRIPE_TIMEOUT_SECONDS = _int(env, "STRIPE_TIMEOUT_SECONDS", 20)
+        self.STRIPE_TIMEOUT_SECONDS = _float(env, "STRIPE_TIMEOUT_SECONDS", 20.0)
         self.STRIPE_MAX_NETWORK_RETRIES = _int(env, "STRIPE_MAX_NETWORK_RETRIES", 2)
         self.PRICE_TABLE = (json.loads(env["PRICE_TABLE"]) if env.get("PRICE_TABLE")
                             else DEFAULT_PRICE_TABLE)
@@ -107,7 +117,7 @@ class Config:
         self.SENDGRID_API_HOST = env.get("SENDGRID_API_HOST", "")
         self.MAIL_FROM = env.get("MAIL_FROM", "Waveframe <no-reply@waveframe.local>")
         self.OUTBOX_DIR = env.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
-        self.SENDGRID_TIMEOUT_SECONDS = _int(env, "SENDGRID_TIMEOUT_SECONDS", 10)
+        self.SENDGRID_TIMEOUT_SECONDS = _float(env, "SENDGRID_TIMEOUT_SECONDS", 10.0)
 
         # Password hashing (argon2id); existing hashes keep verifying after a change
         self.PASSWORD_HASH_TIME_COST = _int(env, "PASSWORD_HASH_TIME_COST", 2)
