@@ -37,6 +37,18 @@ bp = Blueprint("renders", __name__, url_prefix="/api/v1/renders",
                description="Render jobs: upload audio, follow progress, cancel, retry.")
 TEMPLATES_MAX_AGE = 300
 AUTH_DOC = [{"bearerAuth": []}]
+_BINARY = {"type": "string", "format": "binary"}
+# flask-smorest documents one request body per view; this one shows the form and file parts together.
+UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["audio", "config"],
+    "properties": {
+        "audio": {**_BINARY, "description": "The audio file (MP3, WAV, FLAC, OGG, M4A, ...)."},
+        "config": {"type": "string", "description": "JSON object {template, size, fps, title, artist, "
+                   "trim_start, trim_end, options}; all but template optional (see GET /templates)."},
+        "background": {**_BINARY, "description": "Optional background image (PNG, JPEG, WebP)."},
+        "cover": {**_BINARY, "description": "Optional cover image, for templates that show one."},
+        "logo": {**_BINARY, "description": "Optional logo image."},
+    }}}}}
 
 
 def init_app(app: Flask) -> None:
@@ -80,7 +92,7 @@ def pricing():
 @bp.alt_response(413, description="The audio or an image is larger than allowed.")
 @bp.alt_response(415, description="The audio is not decodable audio, or an image not PNG/JPEG/WebP.")
 @bp.alt_response(422, description="Too long/short audio or an invalid config field (named).")
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=AUTH_DOC, requestBody=UPLOAD_BODY_DOC)
 def create(form: dict, files: dict):
     """Upload audio (+ optional images) with a render config; creates the job.
 

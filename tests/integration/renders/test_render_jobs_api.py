@@ -157,3 +157,12 @@ def test_enqueue_render_contract(app_ctx, render_job_factory):
                                          "trim_start": 100, "trim_end": 130})
     enqueue_render(trimmed)
     assert trimmed.priority == "high"  # 30 s after the trim
+
+
+def test_openapi_documents_the_upload_and_the_render_paths(client):
+    spec = client.get("/api/openapi.json").json
+    body = spec["paths"]["/api/v1/renders"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert {"audio", "config", "background"} <= set(body["schema"]["properties"])
+    for path in ("/api/v1/renders/{job_id}", "/api/v1/renders/{job_id}/cancel",
+                 "/api/v1/renders/{job_id}/retry", "/api/v1/templates", "/api/v1/pricing"):
+        assert path in spec["paths"], path
