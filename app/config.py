@@ -143,6 +143,9 @@ class Config:
         self.VIDEO_RETENTION_DAYS = _int(env, "VIDEO_RETENTION_DAYS", 7)
         self.UNPAID_UPLOAD_RETENTION_HOURS = _int(env, "UNPAID_UPLOAD_RETENTION_HOURS", 24)
         self.RENDER_TMP_DIR = env.get("RENDER_TMP_DIR", "")
+        # A rendering job with no heartbeat for this long is taken to have lost its worker.
+        self.RENDER_STALE_SECONDS = _int(env, "RENDER_STALE_SECONDS", 120)
+        self.RENDER_RECONCILE_GRACE_SECONDS = _int(env, "RENDER_RECONCILE_GRACE_SECONDS", 30)
 
         # API docs (flask-smorest)
         self.API_TITLE = "Waveframe API"

@@ -13,6 +13,8 @@ from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 
+from app.api_schemas import ErrorSchema
+
 # Deterministic constraint names so migrations are the same on SQLite and Postgres.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -22,10 +24,16 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+class WaveframeApi(Api):
+    """flask-smorest's Api, documenting our error shape for its default error responses."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 jwt = JWTManager()
-api = Api()
+api = WaveframeApi()
 cors = CORS()
 limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
 

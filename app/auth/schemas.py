@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from app.api_schemas import ErrorSchema as ErrorResponseSchema  # noqa: F401  (used by routes)
+
 EMAIL_MAX = 320
 PASSWORD_MAX = 1024  # the policy allows 256; longer is refused by the service with a clear message
-
-
-class ErrorBodySchema(ma.Schema):
-    code = ma.fields.String(required=True, metadata={"example": "invalid_credentials"})
-    message = ma.fields.String(required=True)
-    details = ma.fields.Dict()
-
-
-class ErrorResponseSchema(ma.Schema):
-    """Every error: {"error": {"code", "message", "details"}}."""
-
-    error = ma.fields.Nested(ErrorBodySchema, required=True)
 
 
 class UserSchema(ma.Schema):
