@@ -8,18 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from rq import SimpleWorker
-from rq.job import Job
 
-from app.extensions import get_redis
 from app.models import RenderStatus, utcnow
 from app.services.storage import get_storage
-from app.tasks.queues import all_queues
-from app.tasks.worker import AppWorker, build_worker
 from tests.support import factories
 from tests.support.fake_sendgrid import fake_sendgrid, fake_sendgrid_server  # noqa: F401
 from tests.support.gcs_emulator import shared_gcs_emulator
 from tests.support.gcs_signing import ServiceAccountKey
+from tests.support.job_runner import JobRunner
 
 SMALL_CHUNK = 256 * 1024  # so a test file of a few hundred KiB goes up in resumable chunks
 
@@ -102,33 +98,6 @@ def finished_job(app_ctx, tmp_path, video_bytes):
             audio_key=audio_key, started_at=completed_at, completed_at=completed_at, **fields)
 
     return make
-
-
-class InProcessWorker(SimpleWorker, AppWorker):
-    """The app's worker performing jobs in this process, without the periodic maintenance."""
-
-    def run_maintenance_tasks(self):
-        SimpleWorker.run_maintenance_tasks(self)
-
-
-class JobRunner:
-    def __init__(self, app):
-        self.app = app
-
-    def run(self) -> None:
-        build_worker(self.app, worker_class=InProcessWorker).work(burst=True, with_scheduler=False)
-
-    def release_scheduled(self) -> int:
-        """Enqueue the retries scheduled for later now (what the scheduler does when due)."""
-        released = 0
-        with self.app.app_context():
-            for queue in all_queues():
-                registry = queue.scheduled_job_registry
-                for job_id in registry.get_job_ids():
-                    queue.enqueue_job(Job.fetch(job_id, connection=get_redis()))
-                    registry.remove(job_id)
-                    released += 1
-        return released
 
 
 @pytest.fixture

@@ -7,16 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from rq import SimpleWorker
-from rq.job import Job
 from sqlalchemy import func, select
 
 from app.extensions import db, get_redis
 from app.models import RenderJob
 from app.services.storage import get_storage
 from app.tasks.queues import all_queues
-from app.tasks.worker import AppWorker, build_worker
 from tests.support import render_media
+from tests.support.job_runner import JobRunner
 
 
 @pytest.fixture(scope="session")
@@ -68,32 +66,6 @@ def leftovers(user, render_tmp: Path | None = None) -> dict:
 
 
 NOTHING = {"rows": 0, "objects": [], "queued": 0, "rq_jobs": [], "temp": []}
-
-
-class InProcessWorker(SimpleWorker, AppWorker):
-    """The app's worker performing jobs in this process, without the periodic maintenance."""
-
-    def run_maintenance_tasks(self):
-        SimpleWorker.run_maintenance_tasks(self)
-
-
-class JobRunner:
-    def __init__(self, app):
-        self.app = app
-
-    def run(self) -> None:
-        build_worker(self.app, worker_class=InProcessWorker).work(burst=True, with_scheduler=False)
-
-    def release_scheduled(self) -> int:
-        """Enqueue the retries RQ scheduled for later, now (what the scheduler does when due)."""
-        released = 0
-        for queue in all_queues():
-            registry = queue.scheduled_job_registry
-            for job_id in registry.get_job_ids():
-                queue.enqueue_job(Job.fetch(job_id, connection=get_redis()))
-                registry.remove(job_id)
-                released += 1
-        return released
 
 
 @pytest.fixture
