@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,17 +15,14 @@ from app.extensions import redis_client
 from app.tasks.queues import get_queue
 from app.tasks.schedule import PeriodicTask, enqueue_due_tasks
 from tests.support import sample_tasks
+from tests.support.worker_process import worker_env as process_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def worker_env(app, test_services):
-    env = dict(os.environ)
-    env.update(DATABASE_URL=test_services.database_url, REDIS_URL=test_services.redis_url,
-               REDIS_KEY_PREFIX=app.config["REDIS_KEY_PREFIX"], APP_ENV="development",
-               STORAGE_LOCAL_ROOT=app.config["STORAGE_LOCAL_ROOT"], LOG_FORMAT="json")
-    return env
+    return process_env(app)
 
 
 def wait_until(condition, timeout=20.0, interval=0.05):

@@ -8,7 +8,6 @@ scheduler does when they fall due), so no test sleeps through a backoff.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import uuid
@@ -16,16 +15,16 @@ from pathlib import Path
 
 import pytest
 import requests
-from rq.job import Job
 from sqlalchemy import select
 
-from app.extensions import db, get_redis
+from app.extensions import db
 from app.models import EmailDelivery, RenderJob, RenderStatus
 from app.services.storage import get_storage
-from app.tasks.queues import all_queues
 from tests.integration.renders.conftest import upload
 from tests.support import render_media
 from tests.support.gcs_emulator import endpoint_path
+from tests.support.job_runner import JobRunner
+from tests.support.worker_process import worker_env
 
 ROOT = Path(__file__).resolve().parents[3]
 RENDER_CONFIG = {"template": "bars", "size": "720x720", "fps": 24, "title": "Night Drive"}
@@ -46,23 +45,16 @@ def render_tmp(app, tmp_path, monkeypatch):
 
 
 def sendgrid_env(fake_sendgrid) -> dict[str, str]:
-    """The fake SendGrid's settings for a worker process (timeout as whole seconds, which
-    config parses as an integer)."""
-    return {**fake_sendgrid.env, "SENDGRID_TIMEOUT_SECONDS": "1"}
+    """The fake SendGrid's settings for a worker process."""
+    return dict(fake_sendgrid.env)
 
 
 class BurstWorker:
     """Runs ``worker.py --burst`` with the test's app settings; keeps every log line."""
 
     def __init__(self, app, test_services, render_tmp: Path, extra_env: dict[str, str]):
-        self.env = dict(os.environ)
-        self.env.update(
-            DATABASE_URL=test_services.database_url, REDIS_URL=test_services.redis_url,
-            REDIS_KEY_PREFIX=app.config["REDIS_KEY_PREFIX"], APP_ENV="development",
-            SECRET_KEY=app.config["SECRET_KEY"], STORAGE_LOCAL_ROOT=app.config["STORAGE_LOCAL_ROOT"],
-            OUTBOX_DIR=app.config["OUTBOX_DIR"], RENDER_TMP_DIR=str(render_tmp),
-            FRONTEND_URL="http://localhost", LOG_FORMAT="json", STRIPE_SECRET_KEY="",
-            **extra_env)
+        self.env = worker_env(app, SECRET_KEY=app.config["SECRET_KEY"], RENDER_TMP_DIR=str(render_tmp),
+                              FRONTEND_URL="http://localhost", **extra_env)
         self.app = app
         self.events: list[dict] = []
 
@@ -78,15 +70,7 @@ class BurstWorker:
         assert result.returncode == 0, result.stderr[-3000:]
 
     def release_scheduled(self) -> int:
-        released = 0
-        with self.app.app_context():
-            for queue in all_queues():
-                registry = queue.scheduled_job_registry
-                for job_id in registry.get_job_ids():
-                    queue.enqueue_job(Job.fetch(job_id, connection=get_redis()))
-                    registry.remove(job_id)
-                    released += 1
-        return released
+        return JobRunner(self.app).release_scheduled()
 
     def count(self, event: str) -> int:
         return sum(1 for e in self.events if e.get("event") == event)
