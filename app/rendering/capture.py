@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 import mimetypes
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -193,9 +194,14 @@ class CaptureSession:
             procs.kill_pids(leftovers)
         self._browser = self._pw = self._page = None
 
-    def kill(self) -> None:
-        """Hard stop from another thread (watchdog): the blocked Playwright call then fails."""
-        procs.kill_pids(self.pids)
+    def kill(self, *, include_driver: bool = False) -> None:
+        """Hard stop from another thread (watchdog): the blocked Playwright call then fails.
+
+        By default kills the browser but not Playwright's driver, so the call fails cleanly
+        instead of the connection dying under it; ``close()`` then stops the driver.
+        """
+        me = os.getpid()
+        procs.kill_pids({pid for pid in self.pids if include_driver or procs.parent(pid) != me})
 
     # --- network lockdown ---------------------------------------------------------------------
     def _route(self, route: Route) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 ENCODERS = ("auto", "webcodecs", "x264")
 PROGRESS_INTERVAL = 0.25  # seconds between progress callbacks
+CLEANUP_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -93,13 +95,29 @@ class _Job:
         self.kill_processes()
 
     def watch(self) -> None:
-        # A hung page or FFmpeg cannot block past the deadline: kill them, the main thread then fails.
-        if self.deadline is None:
-            return
-        if not self.finished.wait(max(0.0, self.deadline - time.monotonic()) + 1.0):
-            self.timed_out = True
-            log.warning("render_watchdog_kill")
-            self.kill_all()
+        """Watchdog thread: a hung page, Playwright call or FFmpeg cannot block past the deadline.
+
+        One second after the deadline it kills the browser and FFmpeg (the blocked call in the
+        main thread then fails); three seconds later, Playwright's driver as well.
+        """
+        killed_at = None
+        while not self.finished.wait(0.25):
+            deadline = self.deadline
+            now = time.monotonic()
+            if deadline is None or now < deadline + 1.0:
+                continue
+            if killed_at is None:
+                self.timed_out = True
+                log.warning("render_watchdog_kill")
+                self.kill_all()
+                killed_at = now
+            elif now > killed_at + 3.0:
+                log.warning("render_watchdog_kill_driver")
+                with self.lock:
+                    session = self.session
+                if session is not None:
+                    session.kill(include_driver=True)
+                return
 
 
 def render_video(
@@ -251,12 +269,14 @@ def render_video(
             raise RenderCanceled() from exc
         raise
     finally:
-        job.finished.set()
-        job.kill_all()
+        # cleanup itself is bounded: the watchdog stays armed until it is done
+        job.deadline = min(job.deadline or math.inf, time.monotonic() + CLEANUP_SECONDS)
+        job.kill_processes()
         if job.session is not None:
             job.session.close()
         for process in job.processes:
             stop_process(process)
+        job.finished.set()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

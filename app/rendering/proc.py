@@ -50,6 +50,15 @@ def descendants(pid: int | None = None) -> set[int]:
     return found
 
 
+def parent(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    return int(stat[stat.rfind(b")") + 2 :].split()[1])
+
+
 def kill_pids(pids: Iterable[int]) -> None:
     for pid in pids:
         try:

@@ -40,6 +40,7 @@ def media(tmp_path_factory) -> dict[str, Path]:
         "flac": make_audio(root / "tone.flac", "0.4*sin(2*PI*440*t)", 2, "-c:a", "flac"),
         "ogg": make_audio(root / "tone.ogg", "0.4*sin(2*PI*440*t)", 2, "-c:a", "libvorbis"),
         "mono48k": make_audio(root / "mono48k.wav", MUSIC, 2, rate=48000, layout="mono"),
+        "long": make_audio(root / "long.m4a", MUSIC, 20, "-c:a", "aac", "-b:a", "96k"),
         # silent for the first second, loud after: trimming must move the features too
         "step": make_audio(root / "step.wav", "if(gte(t,1),0.6*sin(2*PI*330*t),0)", 3),
     }

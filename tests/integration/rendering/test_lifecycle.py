@@ -1,0 +1,107 @@
+"""Cancel and timeout stop the render promptly, kill Chromium and FFmpeg, and remove the temp dir."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from app.rendering import proc
+from app.rendering.errors import RenderCanceled, RenderTimeout
+from app.rendering.pipeline import render_video
+from tests.integration.rendering.conftest import CHROMIUM
+
+pytestmark = pytest.mark.slow
+
+CONFIG = {"template": "particles", "size": "720x720", "fps": 24}
+
+
+def living_children(before: set[int]) -> set[int]:
+    return {pid for pid in proc.descendants() - before if proc.alive(pid)}
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    path = tmp_path / "work"
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("encoder", ["webcodecs", "x264"])
+def test_cancel_mid_render_stops_within_a_second(media, tmp_path, workdir, encoder):
+    before = proc.descendants()
+    requested: dict[str, float] = {}
+    seen: list[int] = []
+
+    def progress(update):
+        seen.append(update.frames_done)
+        if update.frames_done >= 24 and "at" not in requested:
+            requested["at"] = time.monotonic()
+
+    with pytest.raises(RenderCanceled):
+        render_video(
+            media["long"],
+            tmp_path / "out.mp4",
+            CONFIG,
+            progress=progress,
+            should_cancel=lambda: "at" in requested,
+            chromium_path=CHROMIUM,
+            workdir=workdir,
+            encoder=encoder,
+        )
+    assert time.monotonic() - requested["at"] < 1.0
+    assert max(seen) < 480  # it really stopped part-way
+    assert living_children(before) == set()
+    assert list(workdir.iterdir()) == []
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_cancel_before_capture_starts(media, tmp_path, workdir):
+    before = proc.descendants()
+    with pytest.raises(RenderCanceled):
+        render_video(
+            media["long"],
+            tmp_path / "out.mp4",
+            CONFIG,
+            should_cancel=lambda: True,
+            chromium_path=CHROMIUM,
+            workdir=workdir,
+        )
+    assert living_children(before) == set()
+    assert list(workdir.iterdir()) == []
+
+
+def test_timeout_stops_the_render_and_cleans_up(media, tmp_path, workdir):
+    before = proc.descendants()
+    started = time.monotonic()
+    with pytest.raises(RenderTimeout) as info:
+        render_video(
+            media["long"], tmp_path / "out.mp4", CONFIG, timeout=3.0, chromium_path=CHROMIUM, workdir=workdir
+        )
+    assert time.monotonic() - started < 5.0
+    assert info.value.code == "render_timeout" and info.value.message
+    assert living_children(before) == set()
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_hung_page_is_killed_at_the_deadline(media, tmp_path, workdir):
+    before = proc.descendants()
+    hang = (Path(__file__).parent / "js" / "hang.js").read_text()
+    frames: list[int] = []
+    started = time.monotonic()
+    with pytest.raises(RenderTimeout):
+        render_video(
+            media["long"],
+            tmp_path / "out.mp4",
+            CONFIG,
+            timeout=10.0,
+            chromium_path=CHROMIUM,
+            workdir=workdir,
+            browser_init_script=hang,
+            progress=lambda u: frames.append(u.frames_done),
+        )
+    assert 10.0 <= time.monotonic() - started < 14.0  # the watchdog killed the browser at the deadline
+    assert 0 < max(frames) < 480  # capture had started, then hung
+    assert living_children(before) == set()
+    assert list(workdir.iterdir()) == []
