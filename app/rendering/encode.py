@@ -62,126 +62,52 @@ def webcodecs_bitrate(width: int, height: int, fps: int) -> int:
     return int(width * height * fps * per_frame_bpp)
 
 
-def _audio_input(audio_path: Path, trim_start: float, duration: float) -> list[str]:
-    args = []
+def start_audio(audio_path: Path, out_path: Path, *, trim_start: float, duration: float,
+                channels: int) -> subprocess.Popen:
+    """Encode the (trimmed) source audio to AAC once, in the background while frames are drawn.
+
+    ``-ss``/``-t`` select the same samples the analysis decoded, so picture and sound line up.
+    """
+    cmd = [FFMPEG, "-v", "error", "-nostdin", "-y"]
     if trim_start > 0:
-        args += ["-ss", f"{trim_start:.6f}"]
-    return [*args, "-t", f"{duration:.6f}", "-i", str(audio_path)]
-
-
-def _audio_output(channels: int) -> list[str]:
-    args = ["-c:a", "aac", "-b:a", AUDIO_BITRATE]
+        cmd += ["-ss", f"{trim_start:.6f}"]
+    cmd += ["-t", f"{duration:.6f}", "-i", str(audio_path), "-map", "0:a:0", "-vn", "-sn", "-dn",
+            "-c:a", "aac", "-b:a", AUDIO_BITRATE]
     if channels > 2:
-        args += ["-ac", "2"]
-    return args
+        cmd += ["-ac", "2"]
+    cmd += ["-f", "mp4", str(out_path)]
+    log.debug("audio_start", extra={"cmd": " ".join(cmd)})
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def _container_output(fps: int, out_path: Path) -> list[str]:
-    return [
-        "-video_track_timescale",
-        str(timescale(fps)),
-        "-movflags",
-        "+faststart",
-        "-f",
-        "mp4",
-        str(out_path),
-    ]
+    return ["-video_track_timescale", str(timescale(fps)), "-movflags", "+faststart", "-f", "mp4",
+            str(out_path)]
 
 
-def mux_h264(
-    video_path: Path,
-    audio_path: Path,
-    out_path: Path,
-    *,
-    fps: int,
-    trim_start: float,
-    duration: float,
-    channels: int,
-    timeout: float,
-    on_process=None,
-) -> None:
-    """Copy the Annex B stream into MP4 (fixing its colour flags) and add the AAC audio."""
-    cmd = [
-        FFMPEG,
-        "-v",
-        "error",
-        "-nostdin",
-        "-y",
-        "-f",
-        "h264",
-        "-framerate",
-        str(fps),
-        "-i",
-        str(video_path),
-        *_audio_input(audio_path, trim_start, duration),
-        "-map",
-        "0:v:0",
-        "-map",
-        "1:a:0",
-        "-c:v",
-        "copy",
-        "-bsf:v",
-        LIMITED_RANGE_BSF,
-        *_audio_output(channels),
-        *_container_output(fps, out_path),
-    ]
+def mux_h264(video_path: Path, audio_m4a: Path, out_path: Path, *, fps: int, timeout: float,
+             on_process=None) -> None:
+    """Copy the H.264 stream into MP4 (fixing its colour flags) next to the AAC audio (copied too).
+
+    ``video_path`` is raw Annex B (``.h264``, timestamps from ``fps``) or an MP4 with its own.
+    """
+    video_input = ["-f", "h264", "-framerate", str(fps)] if video_path.suffix == ".h264" else []
+    cmd = [FFMPEG, "-v", "error", "-nostdin", "-y", *video_input,
+           "-i", str(video_path), "-i", str(audio_m4a), "-map", "0:v:0", "-map", "1:a:0",
+           "-c:v", "copy", "-bsf:v", LIMITED_RANGE_BSF, "-c:a", "copy", *_container_output(fps, out_path)]
     _run(cmd, timeout, on_process)
 
 
-def start_x264(
-    audio_path: Path,
-    out_path: Path,
-    *,
-    image_format: str,
-    fps: int,
-    trim_start: float,
-    duration: float,
-    channels: int,
-) -> subprocess.Popen:
-    """An FFmpeg reading concatenated JPEG/PNG frames on stdin and writing the finished MP4."""
+def start_x264(out_path: Path, *, image_format: str, fps: int) -> subprocess.Popen:
+    """An FFmpeg reading concatenated JPEG/PNG frames on stdin and writing a video-only MP4."""
     demuxer = {"jpeg": "jpeg_pipe", "png": "png_pipe"}[image_format]
-    cmd = [
-        FFMPEG,
-        "-v",
-        "error",
-        "-nostdin",
-        "-y",
-        "-f",
-        demuxer,
-        "-framerate",
-        str(fps),
-        "-i",
-        "pipe:0",
-        *_audio_input(audio_path, trim_start, duration),
-        "-map",
-        "0:v:0",
-        "-map",
-        "1:a:0",
-        "-vf",
-        FALLBACK_FILTER
-        if image_format == "jpeg"
-        else "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
-        "-c:v",
-        "libx264",
-        "-preset",
-        X264_PRESET,
-        "-crf",
-        str(X264_CRF),
-        "-profile:v",
-        "high",
-        "-pix_fmt",
-        "yuv420p",
-        "-colorspace",
-        "bt709",
-        "-color_primaries",
-        "bt709",
-        "-color_trc",
-        "bt709",
-        "-color_range",
-        "tv",
-        *_audio_output(channels),
-        *_container_output(fps, out_path),
-    ]
+    video_filter = FALLBACK_FILTER if image_format == "jpeg" else \
+        "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
+    cmd = [FFMPEG, "-v", "error", "-nostdin", "-y", "-f", demuxer, "-framerate", str(fps), "-i", "pipe:0",
+           "-map", "0:v:0", "-vf", video_filter,
+           "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-profile:v", "high",
+           "-pix_fmt", "yuv420p", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+           "-color_range", "tv", "-video_track_timescale", str(timescale(fps)), "-f", "mp4", str(out_path)]
     log.debug("x264_start", extra={"cmd": " ".join(cmd)})
     return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

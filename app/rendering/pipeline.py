@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from app.rendering import encode
@@ -60,6 +60,7 @@ class RenderResult:
     wall_seconds: float
     realtime_factor: float  # audio seconds per wall-clock second
     config: dict
+    timings: dict = field(default_factory=dict)  # seconds per stage: probe, startup, capture, mux, ...
 
     def to_dict(self) -> dict:
         return {**asdict(self), "path": str(self.path)}
@@ -153,7 +154,10 @@ def render_video(
         if should_cancel is not None and should_cancel():
             raise RenderCanceled()
 
+    timings: dict[str, float] = {}
+    mark = _Stopwatch(timings)
     info = probe_audio(audio_path)
+    mark("probe")
     config = normalize_config(config, audio_duration=info.duration, available_assets=set(assets))
     used_assets = {name: assets[name] for name in asset_names(config).values()}
     width, height = parse_size(config["size"])
@@ -186,6 +190,11 @@ def render_video(
         with job.lock:
             job.session = session
         staged = tmp / "output.mp4"
+        # the sound is encoded once, in the background, from the same trimmed range the analysis reads
+        audio_m4a = tmp / "audio.m4a"
+        audio = encode.start_audio(audio_path, audio_m4a, trim_start=config["trim_start"],
+                                   duration=config["trim_end"] - config["trim_start"], channels=info.channels)
+        job.track(audio)
         with contextlib.closing(session):
             # the browser starts while the audio is decoded and analysed in a thread
             features = _analyse_while(
@@ -201,56 +210,42 @@ def render_video(
             )
             total = features.frame_count
             duration = features.duration
+            mark("analysis_and_browser")
             check()
             session.setup(features)
             check()
+            mark("page_setup")
             ticker = _Ticker(progress, total)
-            audio_args = dict(
-                fps=fps, trim_start=config["trim_start"], duration=duration, channels=info.channels
-            )
             if session.mode == "webcodecs":
                 video_path = tmp / "video.h264"
                 with open(video_path, "wb") as sink:
-                    session.stream(
-                        0,
-                        total,
-                        on_data=lambda data, sizes: sink.write(data),
-                        on_frames=ticker.update,
-                        check=check,
-                    )
-                session.close()
-                check()
-                _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
-                encode.mux_h264(
-                    video_path,
-                    audio_path,
-                    staged,
-                    timeout=_remaining(deadline, 600),
-                    on_process=job.track,
-                    **audio_args,
-                )
+                    session.stream(0, total, on_data=lambda data, sizes: sink.write(data),
+                                   on_frames=ticker.update, check=check)
                 used_encoder, codec = "webcodecs", session.info.get("codec") or "h264"
             else:
-                ffmpeg = encode.start_x264(audio_path, staged, image_format="jpeg", **audio_args)
-                job.track(ffmpeg)
-                try:
-                    session.stream(
-                        0,
-                        total,
-                        on_data=lambda data, sizes: _feed(ffmpeg, data),
-                        on_frames=ticker.update,
-                        check=check,
-                    )
-                    session.close()
-                    _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
-                    encode.finish_process(ffmpeg, timeout=_remaining(deadline, 600))
-                finally:
-                    stop_process(ffmpeg)
+                video_path = tmp / "video.mp4"
+                x264 = encode.start_x264(video_path, image_format="jpeg", fps=fps)
+                job.track(x264)
+                session.stream(0, total, on_data=lambda data, sizes: _feed(x264, data),
+                               on_frames=ticker.update, check=check)
+                encode.finish_process(x264, timeout=_remaining(deadline, 600))
                 used_encoder, codec = "x264", "libx264"
+            mark("capture")
+            session.close()
+            mark("browser_close")
+        check()
+        _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
+        encode.finish_process(audio, timeout=_remaining(deadline, 600))
+        check()
+        encode.mux_h264(video_path, audio_m4a, staged, fps=fps, timeout=_remaining(deadline, 600),
+                        on_process=job.track)
+        mark("mux")
         check()
         result = _finish(
             staged, output_path, config, total, duration, width, height, fps, used_encoder, codec, started
         )
+        mark("verify")
+        result = replace(result, timings=timings)
         _report(progress, RenderProgress(total, total, 100.0, 0.0, "done"))
         log.info("render_done", extra={k: v for k, v in result.to_dict().items() if k != "config"})
         return result
@@ -303,6 +298,16 @@ def _analyse_while(start_browser, job: _Job, check, audio_path: Path, out_path: 
             stop.set()
             job.kill_processes()
             raise
+
+
+class _Stopwatch:
+    def __init__(self, timings: dict[str, float]):
+        self.timings, self.last = timings, time.monotonic()
+
+    def __call__(self, stage: str) -> None:
+        now = time.monotonic()
+        self.timings[stage] = round(now - self.last, 3)
+        self.last = now
 
 
 def _feed(ffmpeg, data: bytes) -> None:
