@@ -10,6 +10,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from app.payments_cli import payments_cli
+from app.rendering.cli import render_command
 from app.users_cli import init_users_cli
 
 HEALTHY_HEARTBEAT_SECONDS = 120
@@ -50,4 +51,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_health_command)
     app.cli.add_command(run_worker_command)
     app.cli.add_command(payments_cli)
+    app.cli.add_command(render_command)
     init_users_cli(app)
