@@ -77,7 +77,7 @@ class CaptureSession:
     def __init__(
         self,
         *,
-        config: dict,
+        config: dict | None,
         features: Features | None = None,
         assets: dict[str, Path] | None = None,
         chromium_path: str = "/usr/bin/chromium",
@@ -158,9 +158,26 @@ class CaptureSession:
         if self.features is not None:
             self.setup(self.features)
 
-    def setup(self, features: Features) -> dict:
-        """Initialise the visualizer with ``features``; returns the chosen capture mode."""
+    def setup(
+        self,
+        features: Features,
+        *,
+        config: dict | None = None,
+        assets: dict[str, Path] | None = None,
+        codecs: list[str] | None = None,
+        bitrate: int | None = None,
+    ) -> dict:
+        """Initialise the visualizer with ``features`` (and the job's final config, images and
+        encoder settings when they were not known at construction); returns the capture mode."""
         self.features = features
+        if config is not None:
+            self.config = config
+        if assets is not None:
+            self.assets = {name: Path(path) for name, path in assets.items()}
+        if codecs is not None:
+            self.codecs = codecs
+        if bitrate is not None:
+            self.bitrate = bitrate
         opts = {
             "config": self.config,
             "features": {"header": features.header(), "url": f"{ORIGIN}/job/features", "chunkFrames": 512},

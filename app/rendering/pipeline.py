@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -21,8 +22,9 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from app.errors import ApiError
 from app.rendering import encode
-from app.rendering.analysis import analyze_file
+from app.rendering.analysis import Features, analyze_file
 from app.rendering.capture import CaptureSession
 from app.rendering.catalog import asset_names, normalize_config, parse_size
 from app.rendering.errors import RenderCanceled, RenderFailed, RenderTimeout
@@ -121,6 +123,17 @@ class _Job:
                 return
 
 
+@dataclass
+class _Prepared:
+    """What the preparation thread hands over: probed audio, final config, features, AAC encoder."""
+
+    config: dict
+    channels: int
+    features: Features
+    audio: subprocess.Popen
+    audio_m4a: Path
+
+
 def render_video(
     audio_path,
     output_path,
@@ -156,90 +169,84 @@ def render_video(
 
     timings: dict[str, float] = {}
     mark = _Stopwatch(timings)
-    info = probe_audio(audio_path)
-    mark("probe")
-    config = normalize_config(config, audio_duration=info.duration, available_assets=set(assets))
-    used_assets = {name: assets[name] for name in asset_names(config).values()}
-    width, height = parse_size(config["size"])
-    fps = config["fps"]
     tmp = Path(tempfile.mkdtemp(prefix="waveframe-render-", dir=workdir))
-    watchdog = threading.Thread(target=job.watch, name="render-watchdog", daemon=True)
-    watchdog.start()
-    log.info(
-        "render_start",
-        extra={
-            "template": config["template"],
-            "size": config["size"],
-            "fps": fps,
-            "audio_seconds": info.duration,
-            "workdir": str(tmp),
-        },
-    )
+    threading.Thread(target=job.watch, name="render-watchdog", daemon=True).start()
     try:
         check()
         _report(progress, RenderProgress(0, 0, 0.0, None, "analysis"))
         session = CaptureSession(
-            config=config,
-            assets=used_assets,
+            config=None,
             chromium_path=chromium_path,
-            mode={"auto": "auto", "webcodecs": "webcodecs", "x264": "jpeg"}[encoder],
-            codecs=encode.h264_codecs(width, height, fps),
-            bitrate=encode.webcodecs_bitrate(width, height, fps),
             init_script=browser_init_script,
+            mode={"auto": "auto", "webcodecs": "webcodecs", "x264": "jpeg"}[encoder],
         )
         with job.lock:
             job.session = session
-        staged = tmp / "output.mp4"
-        # the sound is encoded once, in the background, from the same trimmed range the analysis reads
-        audio_m4a = tmp / "audio.m4a"
-        audio = encode.start_audio(audio_path, audio_m4a, trim_start=config["trim_start"],
-                                   duration=config["trim_end"] - config["trim_start"], channels=info.channels)
-        job.track(audio)
         with contextlib.closing(session):
-            # the browser starts while the audio is decoded and analysed in a thread
-            features = _analyse_while(
-                lambda: session.open(),
-                job,
-                check,
-                audio_path,
-                tmp / "features.bin",
-                fps=fps,
-                source_rate=info.sample_rate,
-                trim_start=config["trim_start"],
-                trim_end=config["trim_end"],
+            # Chromium starts while the audio is probed, decoded and analysed in a thread.
+            prep = _while_browser_starts(
+                session.open, job, check, lambda stop: _prepare(audio_path, config, assets, tmp, job, stop)
             )
-            total = features.frame_count
-            duration = features.duration
-            mark("analysis_and_browser")
+            config = prep.config
+            width, height = parse_size(config["size"])
+            fps, total, duration = config["fps"], prep.features.frame_count, prep.features.duration
+            mark("startup")
+            log.info(
+                "render_start",
+                extra={
+                    "template": config["template"],
+                    "size": config["size"],
+                    "fps": fps,
+                    "audio_seconds": duration,
+                    "frames": total,
+                    "workdir": str(tmp),
+                },
+            )
             check()
-            session.setup(features)
-            check()
+            session.setup(
+                prep.features,
+                config=config,
+                assets={name: assets[name] for name in asset_names(config).values()},
+                codecs=encode.h264_codecs(width, height, fps),
+                bitrate=encode.webcodecs_bitrate(width, height, fps),
+            )
             mark("page_setup")
+            check()
             ticker = _Ticker(progress, total)
             if session.mode == "webcodecs":
                 video_path = tmp / "video.h264"
                 with open(video_path, "wb") as sink:
-                    session.stream(0, total, on_data=lambda data, sizes: sink.write(data),
-                                   on_frames=ticker.update, check=check)
+                    session.stream(
+                        0,
+                        total,
+                        on_data=lambda data, sizes: sink.write(data),
+                        on_frames=ticker.update,
+                        check=check,
+                    )
                 used_encoder, codec = "webcodecs", session.info.get("codec") or "h264"
             else:
                 video_path = tmp / "video.mp4"
                 x264 = encode.start_x264(video_path, image_format="jpeg", fps=fps)
                 job.track(x264)
-                session.stream(0, total, on_data=lambda data, sizes: _feed(x264, data),
-                               on_frames=ticker.update, check=check)
+                session.stream(
+                    0,
+                    total,
+                    on_data=lambda data, sizes: _feed(x264, data),
+                    on_frames=ticker.update,
+                    check=check,
+                )
                 encode.finish_process(x264, timeout=_remaining(deadline, 600))
                 used_encoder, codec = "x264", "libx264"
             mark("capture")
-            session.close()
-            mark("browser_close")
-        check()
-        _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
-        encode.finish_process(audio, timeout=_remaining(deadline, 600))
-        check()
-        encode.mux_h264(video_path, audio_m4a, staged, fps=fps, timeout=_remaining(deadline, 600),
-                        on_process=job.track)
-        mark("mux")
+            _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
+            encode.finish_process(prep.audio, timeout=_remaining(deadline, 600))
+            check()
+            staged = tmp / "output.mp4"
+            mux = encode.start_mux(video_path, prep.audio_m4a, staged, fps=fps)
+            job.track(mux)
+            session.close()  # while FFmpeg muxes
+            encode.finish_process(mux, timeout=_remaining(deadline, 600))
+            mark("mux")
         check()
         result = _finish(
             staged, output_path, config, total, duration, width, height, fps, used_encoder, codec, started
@@ -260,7 +267,7 @@ def render_video(
     except Exception as exc:
         if job.timed_out:
             raise RenderTimeout() from exc
-        if should_cancel is not None and should_cancel():
+        if should_cancel is not None and not isinstance(exc, ApiError) and should_cancel():
             raise RenderCanceled() from exc
         raise
     finally:
@@ -275,25 +282,64 @@ def render_video(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _analyse_while(start_browser, job: _Job, check, audio_path: Path, out_path: Path, **kwargs):
+def _prepare(
+    audio_path: Path,
+    raw_config: dict,
+    assets: dict[str, Path],
+    tmp: Path,
+    job: _Job,
+    should_stop: Callable[[], None],
+) -> _Prepared:
+    info = probe_audio(audio_path)
+    config = normalize_config(raw_config, audio_duration=info.duration, available_assets=set(assets))
+    should_stop()
+    # the sound is encoded once, in the background, from the same trimmed range the analysis reads
+    audio_m4a = tmp / "audio.m4a"
+    audio = encode.start_audio(
+        audio_path,
+        audio_m4a,
+        trim_start=config["trim_start"],
+        duration=config["trim_end"] - config["trim_start"],
+        channels=info.channels,
+    )
+    job.track(audio)
+    features = analyze_file(
+        audio_path,
+        tmp / "features.bin",
+        fps=config["fps"],
+        source_rate=info.sample_rate,
+        trim_start=config["trim_start"],
+        trim_end=config["trim_end"],
+        should_stop=should_stop,
+        on_process=job.track,
+    )
+    return _Prepared(
+        config=config, channels=info.channels, features=features, audio=audio, audio_m4a=audio_m4a
+    )
+
+
+def _while_browser_starts(start_browser, job: _Job, check, work) -> _Prepared:
+    """Run ``work(should_stop)`` in a thread while ``start_browser()`` runs here; cancel both together."""
     stop = threading.Event()
 
     def should_stop() -> None:
         if stop.is_set():
             raise RenderCanceled()
 
-    with ThreadPoolExecutor(1, thread_name_prefix="render-analysis") as pool:
-        future = pool.submit(
-            analyze_file, audio_path, out_path, should_stop=should_stop, on_process=job.track, **kwargs
-        )
+    with ThreadPoolExecutor(1, thread_name_prefix="render-prepare") as pool:
+        future = pool.submit(work, should_stop)
         try:
-            start_browser()
+            try:
+                start_browser()
+            except BaseException:
+                if future.done() and future.exception() is not None:
+                    raise future.exception() from None  # bad input explains a failed start best
+                raise
             while True:
-                check()
                 try:
                     return future.result(timeout=0.1)
                 except FuturesTimeout:
-                    continue
+                    check()
         except BaseException:
             stop.set()
             job.kill_processes()
