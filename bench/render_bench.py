@@ -191,6 +191,15 @@ def run_waveframe(clip: Path, out: Path, config: dict, encoder: str) -> dict:
     }
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median wall time (lower median for an even count); peak memory is the max."""
+    ordered = sorted(runs, key=lambda run: run["wall"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    chosen["peak"] = max(run["peak"] for run in runs)
+    chosen["walls"] = [round(run["wall"], 2) for run in runs]
+    return chosen
+
+
 def load() -> str:
     one, five, _ = os.getloadavg()
     return f"load avg {one:.2f} (1 min) {five:.2f} (5 min), {os.cpu_count()} cores"
@@ -204,6 +213,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1280x720,1920x1080")
     parser.add_argument("--template", default="bars")
     parser.add_argument("--ssim-stride", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is reported")
     parser.add_argument("--x264", action="store_true", help="also time the libx264 fallback route")
     parser.add_argument("--bpp", type=float, default=None, help="override the WebCodecs bits per pixel")
     parser.add_argument(
@@ -229,15 +239,22 @@ def main() -> None:
                 audio_duration=args.seconds,
             )
             frames_total = -(-int(args.seconds * 44100) * FPS // 44100)
-            sw = run_showwaves(clip, tmp / f"showwaves-{size}.mp4", size)
-            ref = lossless_reference(clip, config, list(range(0, frames_total, args.ssim_stride)), tmp)
-            rows.append(("showwaves (libx264 crf23)", size, sw, None, sw["wall"]))
             routes = [("auto", "waveframe")] + ([("x264", "waveframe x264 fallback")] if args.x264 else [])
+            runs: dict[str, list[dict]] = {"showwaves": [], **{encoder: [] for encoder, _ in routes}}
+            # interleaved rounds (A, B, A, B...) so that load from other work hits both alike
+            for round_no in range(args.rounds):
+                runs["showwaves"].append(run_showwaves(clip, tmp / f"showwaves-{size}.mp4", size))
+                for encoder, _ in routes:
+                    out = tmp / f"wf-{encoder}-{size}-{round_no}.mp4"
+                    runs[encoder].append(run_waveframe(clip, out, config, encoder))
+            sw = median_run(runs["showwaves"])
+            rows.append(("showwaves (libx264 crf23)", size, sw, None, sw["wall"]))
+            ref = lossless_reference(clip, config, list(range(0, frames_total, args.ssim_stride)), tmp)
             for encoder, label in routes:
-                run = run_waveframe(clip, tmp / f"wf-{encoder}-{size}.mp4", config, encoder)
+                run = median_run(runs[encoder])
                 run["ssim"] = ssim(run["result"].path, ref, args.ssim_stride)
-                label = f"{label} ({run['result'].encoder})"
-                rows.append((label, size, run, run["ssim"], sw["wall"]))
+                rows.append((f"{label} ({run['result'].encoder})", size, run, run["ssim"], sw["wall"]))
+                print(f"  {size} {label} stage seconds (median run): {run['result'].timings}")
             ref.unlink()
         print_table(rows, args.seconds, frames_total)
         if args.soak:

@@ -26,7 +26,7 @@ X264_PRESET = "veryfast"
 X264_CRF = 20
 # bits per pixel per frame for the in-page encoder: chosen with bench/render_bench.py so the
 # output keeps SSIM >= 0.98 against a lossless capture (OpenH264 has no constant-quality mode)
-WEBCODECS_BPP = 0.085
+WEBCODECS_BPP = 0.06
 # Chromium's OpenH264 writes "full range" VUI and converts with a full-range BT.709 matrix; the
 # page compresses its pixels to 16..235 before encoding, so only the flags need correcting.
 LIMITED_RANGE_BSF = (
