@@ -296,15 +296,12 @@ class CaptureSession:
         ``check`` runs between batches (at most ~0.2 s apart) and may raise to stop.
         """
         self._call("([a, b]) => window.wfCapture.start(a, b)", [start, end])
+        batch_frames = max(1, int(self.config["fps"]) // 2)  # about two round trips per second of video
         total = end - start
         while True:
             if check:
-                try:
-                    check()
-                except BaseException:
-                    self._stop_page()
-                    raise
-            batch = self._call("ms => window.wfCapture.take(ms)", TAKE_WAIT_MS)
+                check()  # raising leaves the page as it is: the caller closes the browser
+            batch = self._call("([ms, n]) => window.wfCapture.take(ms, n)", [TAKE_WAIT_MS, batch_frames])
             if batch["error"]:
                 raise RenderFailed(
                     "The visualizer failed while drawing the video.",
@@ -322,12 +319,6 @@ class CaptureSession:
                         detail=f"encoder produced {batch['frames']} of {total} frames",
                     )
                 return batch["frames"]
-
-    def _stop_page(self) -> None:
-        try:
-            self._page.evaluate("() => window.wfCapture.stop()")
-        except PlaywrightError:
-            pass
 
     def snapshot(self, frames: list[int], kind: str = "sha256") -> list:
         """Draw ``frames`` in the given order; return a SHA-256 of each frame's RGBA pixels, or

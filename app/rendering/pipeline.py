@@ -30,6 +30,7 @@ from app.rendering.catalog import asset_names, normalize_config, parse_size
 from app.rendering.errors import RenderCanceled, RenderFailed, RenderTimeout
 from app.rendering.probe import probe_audio
 from app.rendering.proc import stop_process
+from app.rendering.supervision import RenderSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -68,61 +69,6 @@ class RenderResult:
         return {**asdict(self), "path": str(self.path)}
 
 
-class _Job:
-    """State of one render shared between the main thread and its watchdog."""
-
-    def __init__(self, deadline: float | None):
-        self.deadline = deadline
-        self.lock = threading.Lock()
-        self.session: CaptureSession | None = None
-        self.processes: list = []
-        self.timed_out = False
-        self.finished = threading.Event()
-
-    def track(self, process) -> None:
-        with self.lock:
-            self.processes.append(process)
-
-    def kill_processes(self) -> None:
-        with self.lock:
-            processes = list(self.processes)
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-
-    def kill_all(self) -> None:
-        with self.lock:
-            session = self.session
-        if session is not None:
-            session.kill()
-        self.kill_processes()
-
-    def watch(self) -> None:
-        """Watchdog thread: a hung page, Playwright call or FFmpeg cannot block past the deadline.
-
-        One second after the deadline it kills the browser and FFmpeg (the blocked call in the
-        main thread then fails); three seconds later, Playwright's driver as well.
-        """
-        killed_at = None
-        while not self.finished.wait(0.25):
-            deadline = self.deadline
-            now = time.monotonic()
-            if deadline is None or now < deadline + 1.0:
-                continue
-            if killed_at is None:
-                self.timed_out = True
-                log.warning("render_watchdog_kill")
-                self.kill_all()
-                killed_at = now
-            elif now > killed_at + 3.0:
-                log.warning("render_watchdog_kill_driver")
-                with self.lock:
-                    session = self.session
-                if session is not None:
-                    session.kill(include_driver=True)
-                return
-
-
 @dataclass
 class _Prepared:
     """What the preparation thread hands over: probed audio, final config, features, AAC encoder."""
@@ -159,7 +105,7 @@ def render_video(
     deadline = started + timeout if timeout else None
     audio_path, output_path = Path(audio_path), Path(output_path)
     assets = {name: Path(p) for name, p in (assets or {}).items()}
-    job = _Job(deadline)
+    job = RenderSupervisor(deadline)
 
     def check() -> None:
         if job.timed_out or (deadline is not None and time.monotonic() > deadline):
@@ -212,7 +158,7 @@ def render_video(
             )
             mark("page_setup")
             check()
-            ticker = _Ticker(progress, total)
+            ticker = _Ticker(progress, total, job.beat)
             if session.mode == "webcodecs":
                 video_path = tmp / "video.h264"
                 with open(video_path, "wb") as sink:
@@ -263,10 +209,14 @@ def render_video(
         )
         if job.timed_out and not isinstance(exc, RenderTimeout):
             raise RenderTimeout() from exc
+        if job.stalled:
+            raise RenderFailed("The renderer stopped responding.", code="render_stalled") from exc
         raise
     except Exception as exc:
         if job.timed_out:
             raise RenderTimeout() from exc
+        if job.stalled:
+            raise RenderFailed("The renderer stopped responding.", code="render_stalled") from exc
         if should_cancel is not None and not isinstance(exc, ApiError) and should_cancel():
             raise RenderCanceled() from exc
         raise
@@ -287,7 +237,7 @@ def _prepare(
     raw_config: dict,
     assets: dict[str, Path],
     tmp: Path,
-    job: _Job,
+    job: RenderSupervisor,
     should_stop: Callable[[], None],
 ) -> _Prepared:
     info = probe_audio(audio_path)
@@ -318,7 +268,7 @@ def _prepare(
     )
 
 
-def _while_browser_starts(start_browser, job: _Job, check, work) -> _Prepared:
+def _while_browser_starts(start_browser, job: RenderSupervisor, check, work) -> _Prepared:
     """Run ``work(should_stop)`` in a thread while ``start_browser()`` runs here; cancel both together."""
     stop = threading.Event()
 
@@ -378,13 +328,18 @@ def _report(progress, value: RenderProgress) -> None:
 class _Ticker:
     """Throttled progress with an ETA from the capture rate so far."""
 
-    def __init__(self, progress, total: int):
-        self.progress, self.total = progress, max(total, 1)
+    def __init__(self, progress, total: int, beat: Callable[[], None]):
+        self.progress, self.total, self.beat = progress, max(total, 1), beat
         self.started = time.monotonic()
         self.last = 0.0
+        self.frames = -1
+        beat()
 
     def update(self, frames: int) -> None:
         now = time.monotonic()
+        if frames != self.frames:
+            self.frames = frames
+            self.beat()
         if self.progress is None or (now - self.last < PROGRESS_INTERVAL and frames < self.total):
             return
         self.last = now

@@ -12,7 +12,7 @@ const MAX_IMAGES_IN_FLIGHT = 3;
 
 const state = {
   vis: null, features: null, mode: null, codec: null, encoder: null, options: null,
-  pending: [], pendingBytes: 0, framesDone: 0, framesSubmitted: 0, done: false, error: null,
+  pending: [], pendingBytes: 0, pendingFrames: 0, framesDone: 0, framesSubmitted: 0, done: false, error: null,
   stopped: false, listeners: [],
 };
 
@@ -75,6 +75,7 @@ async function setup(opts) {
 function push(bytes) {
   state.pending.push(bytes);
   state.pendingBytes += bytes.byteLength;
+  state.pendingFrames += 1;
   state.framesDone += 1;
   notify();
 }
@@ -137,7 +138,7 @@ async function produce(start, end) {
 }
 
 function start(startFrame, endFrame) {
-  Object.assign(state, { pending: [], pendingBytes: 0, framesDone: 0, framesSubmitted: 0, done: false, error: null, stopped: false });
+  Object.assign(state, { pending: [], pendingBytes: 0, pendingFrames: 0, framesDone: 0, framesSubmitted: 0, done: false, error: null, stopped: false });
   produce(startFrame, endFrame).catch(fail);
   return true;
 }
@@ -151,13 +152,20 @@ async function toBase64(parts, total) {
   return url.slice(url.indexOf(',') + 1);
 }
 
-// Wait (at most maxWaitMs) for output, then hand over everything produced so far.
-async function take(maxWaitMs = 250) {
-  if (!state.pending.length && !state.done && !state.error) await changed(maxWaitMs);
+// Wait until minFrames frames are ready (or the range is done, or maxWaitMs passed), then hand
+// over everything produced so far. Fewer, larger batches keep the round trips cheap.
+async function take(maxWaitMs = 250, minFrames = 1) {
+  const until = performance.now() + maxWaitMs;
+  while (state.pendingFrames < minFrames && !state.done && !state.error) {
+    const left = until - performance.now();
+    if (left <= 0) break;
+    await changed(left);
+  }
   const parts = state.pending, total = state.pendingBytes;
   const sizes = parts.map((p) => p.byteLength);
   state.pending = [];
   state.pendingBytes = 0;
+  state.pendingFrames = 0;
   notify();
   return {
     data: total ? await toBase64(parts, total) : '', sizes, frames: state.framesDone,

@@ -105,3 +105,24 @@ def test_a_hung_page_is_killed_at_the_deadline(media, tmp_path, workdir):
     assert 0 < max(frames) < 480  # capture had started, then hung
     assert living_children(before) == set()
     assert list(workdir.iterdir()) == []
+
+
+def test_a_stalled_capture_without_a_timeout_is_killed(media, tmp_path, workdir, monkeypatch):
+    from app.rendering import supervision
+    from app.rendering.errors import RenderFailed
+
+    monkeypatch.setattr(supervision, "STALL_SECONDS", 2.0)
+    before = proc.descendants()
+    hang = (Path(__file__).parent / "js" / "hang.js").read_text()
+    with pytest.raises(RenderFailed) as info:
+        render_video(
+            media["long"],
+            tmp_path / "out.mp4",
+            CONFIG,
+            chromium_path=CHROMIUM,
+            workdir=workdir,
+            browser_init_script=hang,
+        )
+    assert info.value.code == "render_stalled"
+    assert living_children(before) == set()
+    assert list(workdir.iterdir()) == []
