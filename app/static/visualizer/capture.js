@@ -64,7 +64,9 @@ async function setup(opts) {
     return res.arrayBuffer();
   };
   state.features = new PackedFeatures(features.header, { fetchChunk, chunkFrames: features.chunkFrames || 512 });
-  const canvas = document.querySelector('canvas#stage');
+  // An OffscreenCanvas: nothing is composited on screen, and each finished frame is handed to the
+  // encoder with transferToImageBitmap() (no copy of the pixels on the page's thread).
+  const canvas = new OffscreenCanvas(W, H);
   state.vis = await createVisualizer(canvas, config, state.features, {
     assets, outputRange: mode === 'webcodecs' ? 'limited' : 'full',
   });
@@ -115,14 +117,16 @@ async function produce(start, end) {
     vis.renderFrame(i);
     state.framesSubmitted += 1;
     if (encoder) {
-      const frame = new VideoFrame(canvas, { timestamp: Math.round(((i - start) * 1e6) / fps), duration: Math.round(1e6 / fps), alpha: 'discard' });
+      const bitmap = canvas.transferToImageBitmap();
+      const frame = new VideoFrame(bitmap, { timestamp: Math.round(((i - start) * 1e6) / fps), duration: Math.round(1e6 / fps), alpha: 'discard' });
       encoder.encode(frame, { keyFrame: (i - start) % keyInterval === 0 });
       frame.close();
+      bitmap.close();
       while (encoder.encodeQueueSize > MAX_ENCODE_QUEUE && !state.error) {
         await new Promise((resolve) => encoder.addEventListener('dequeue', resolve, { once: true }));
       }
     } else {
-      inflight.push(new Promise((resolve) => canvas.toBlob(resolve, blobType, quality)));
+      inflight.push(canvas.convertToBlob({ type: blobType, quality }));
       if (inflight.length >= MAX_IMAGES_IN_FLIGHT) push(new Uint8Array(await (await inflight.shift()).arrayBuffer()));
     }
     await backpressure();
@@ -192,7 +196,7 @@ async function snapshot(frames, kind = 'sha256') {
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', pixels));
       out.push(Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join(''));
     } else {
-      const blob = await new Promise((resolve) => vis.canvas.toBlob(resolve, kind));
+      const blob = await vis.canvas.convertToBlob({ type: kind });
       out.push(await toBase64([new Uint8Array(await blob.arrayBuffer())], blob.size));
     }
   }

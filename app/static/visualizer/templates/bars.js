@@ -14,17 +14,19 @@ export function create(env) {
   const c2 = parseHex(opt.bar_color_2, [177, 108, 255]);
   const slot = v.w / n;
   const barW = Math.max(1, slot * (1 - gap));
-  const baseY = mirror ? v.cy : v.y + v.h * 0.78;
+  const baseY = Math.round(mirror ? v.cy : v.y + v.h * 0.78);
   const maxH = mirror ? v.h * 0.46 : v.h * 0.74;
   const minH = Math.max(2, layout.m * 0.004);
   const radius = rounded ? barW / 2 : 0;
-  const ctxG = new OffscreenCanvas(1, 1).getContext('2d');
-  const up = ctxG.createLinearGradient(0, baseY, 0, baseY - maxH);
+  // The bars are drawn once per frame into a transparent layer; the mirror image (or the
+  // reflection) is a flipped copy of that layer, which is far cheaper than rasterizing them twice.
+  const layerW = Math.ceil(v.w) + 2, layerH = Math.ceil(maxH) + 2;
+  const layer = new OffscreenCanvas(layerW, layerH);
+  const lctx = layer.getContext('2d');
+  const up = lctx.createLinearGradient(0, layerH, 0, layerH - maxH);
   up.addColorStop(0, pal.css(c1));
   up.addColorStop(1, pal.css(c2));
-  const down = ctxG.createLinearGradient(0, baseY, 0, baseY + maxH);
-  down.addColorStop(0, pal.css(c1, mirror ? 1 : 0.28));
-  down.addColorStop(1, pal.css(c2, mirror ? 1 : 0));
+  const x0 = Math.floor(v.x) - 1, y0 = baseY - layerH;
   const values = new Float32Array(n);
   // symmetric: low frequencies in the middle, highs at both edges
   const half = new Float32Array(Math.ceil(n / 2));
@@ -37,22 +39,27 @@ export function create(env) {
         const h = half[Math.min(half.length - 1, Math.floor(d))];
         values[k] = Math.min(1, Math.pow(h, 1.35) * sens * (1 + 0.12 * f.pulse));
       }
-      const heights = Array.from(values, (val) => Math.max(minH, val * maxH));
-      ctx.fillStyle = up;
-      ctx.beginPath();
+      lctx.clearRect(0, 0, layerW, layerH);
+      lctx.fillStyle = up;
+      lctx.beginPath();
       for (let k = 0; k < n; k++) {
-        const x = v.x + k * slot + (slot - barW) / 2;
-        ctx.roundRect(x, baseY - heights[k], barW, heights[k] + (mirror ? 0 : 0), radius);
+        const h = Math.max(minH, values[k] * maxH);
+        const x = v.x - x0 + k * slot + (slot - barW) / 2;
+        // extend past the layer's bottom edge so only the tip is rounded
+        lctx.roundRect(x, layerH - h, barW, h + radius + 1, radius);
       }
-      ctx.fill();
-      ctx.fillStyle = down;
-      ctx.beginPath();
-      const k2 = mirror ? 1 : 0.55;
-      for (let k = 0; k < n; k++) {
-        const x = v.x + k * slot + (slot - barW) / 2;
-        ctx.roundRect(x, baseY + (mirror ? 0 : minH), barW, heights[k] * k2, radius);
+      lctx.fill();
+      ctx.drawImage(layer, x0, y0);
+      ctx.save();
+      ctx.translate(0, 2 * baseY);
+      ctx.scale(1, -1);
+      if (mirror) {
+        ctx.drawImage(layer, x0, y0);
+      } else {
+        ctx.globalAlpha = 0.28; // a short, faint reflection under the baseline
+        ctx.drawImage(layer, 0, 0, layerW, layerH, x0, baseY - minH - layerH * 0.55, layerW, layerH * 0.55);
       }
-      ctx.fill();
+      ctx.restore();
       // a thin glowing centre line that flares on the beat
       const lineH = Math.max(1, layout.m * 0.002);
       ctx.fillStyle = pal.css(c1, 0.35 + 0.5 * f.pulse);
