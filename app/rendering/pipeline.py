@@ -103,7 +103,7 @@ def render_video(
         raise ValueError(f"encoder must be one of {ENCODERS}")
     started = time.monotonic()
     deadline = started + timeout if timeout else None
-    audio_path, output_path = Path(audio_path), Path(output_path)
+    audio_path, output_path, raw_config = Path(audio_path), Path(output_path), config
     assets = {name: Path(p) for name, p in (assets or {}).items()}
     job = RenderSupervisor(deadline)
 
@@ -131,7 +131,10 @@ def render_video(
         with contextlib.closing(session):
             # Chromium starts while the audio is probed, decoded and analysed in a thread.
             prep = _while_browser_starts(
-                session.open, job, check, lambda stop: _prepare(audio_path, config, assets, tmp, job, stop)
+                session.open,
+                job,
+                check,
+                lambda stop: _prepare(audio_path, raw_config, assets, tmp, job, stop),
             )
             config = prep.config
             width, height = parse_size(config["size"])
