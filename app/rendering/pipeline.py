@@ -140,6 +140,7 @@ def render_video(
             width, height = parse_size(config["size"])
             fps, total, duration = config["fps"], prep.features.frame_count, prep.features.duration
             mark("startup")
+            job.beat()  # from here on, a page that stops answering for STALL_SECONDS is killed
             log.info(
                 "render_start",
                 extra={

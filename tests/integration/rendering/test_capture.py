@@ -170,3 +170,32 @@ def test_browser_analysis_matches_the_worker(media, music_features, tmp_path):
     assert np.abs(js["onset"].astype(int) - py["onset"].astype(int)).max() < 0.05 * 65535
     assert np.allclose(js["phase"], py["phase"], rtol=1e-3)
     assert packed["rms20"] == pytest.approx(py["rms"][20] / 65535, abs=0.01)
+
+
+NON_DEFAULT = {
+    "bars": {"mirror": False, "rounded": False, "bar_count": 128, "bar_gap": 0.0, "sensitivity": 2.0},
+    "wave": {"fill": True, "glow": False, "line_width": 12, "font": "mono", "text_position": "top"},
+    "radial": {"spin": False, "bar_count": 32, "cover_image": "cover", "font": "serif"},
+    "particles": {"density": 600, "speed": 3.0, "show_progress": False, "logo_position": "bottom-left"},
+}
+
+
+@pytest.mark.parametrize("template", sorted(NON_DEFAULT))
+def test_non_default_options_draw_something_else(music_features, images, template):
+    base = {
+        "template": template,
+        "size": "720x1280",
+        "fps": 24,
+        "title": "Options",
+        "artist": "Test",
+        "options": {"logo_image": "cover"},
+    }
+    changed = {**base, "options": {**base["options"], **NON_DEFAULT[template]}}
+    digests = []
+    for raw in (base, changed):
+        config = normalize_config(raw, available_assets=set(images))
+        with CaptureSession(
+            config=config, features=music_features, assets=images, chromium_path=CHROMIUM
+        ) as session:
+            digests.append(session.snapshot([12, 30]))
+    assert digests[0][0] != digests[1][0] and digests[0][1] != digests[1][1]

@@ -27,6 +27,8 @@ export function create(env) {
   up.addColorStop(0, pal.css(c1));
   up.addColorStop(1, pal.css(c2));
   const x0 = Math.floor(v.x) - 1, y0 = baseY - layerH;
+  // the reflection stays inside the visual area (it must not run into the title below)
+  const reflectH = Math.max(1, Math.min(layerH * 0.55, v.y + v.h - baseY - minH));
   const values = new Float32Array(n);
   // symmetric: low frequencies in the middle, highs at both edges
   const half = new Float32Array(Math.ceil(n / 2));
@@ -57,7 +59,7 @@ export function create(env) {
         ctx.drawImage(layer, x0, y0);
       } else {
         ctx.globalAlpha = 0.28; // a short, faint reflection under the baseline
-        ctx.drawImage(layer, 0, 0, layerW, layerH, x0, baseY - minH - layerH * 0.55, layerW, layerH * 0.55);
+        ctx.drawImage(layer, 0, 0, layerW, layerH, x0, baseY - minH - reflectH, layerW, reflectH);
       }
       ctx.restore();
       // a thin glowing centre line that flares on the beat
