@@ -44,30 +44,28 @@ def create_admin_command(email: str) -> None:
 users_cli = AppGroup("users", help="Manage user accounts.")
 
 
+def _set_active(email: str, active: bool) -> None:
+    from app.services.accounts import set_user_active
+    try:
+        user = set_user_active(email, active)
+    except ApiError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{'Enabled' if active else 'Disabled'} {user.email} ({user.id}).")
+
+
 @users_cli.command("disable")
 @click.argument("email")
 def disable_user_command(email: str) -> None:
     """Disable an account: it cannot log in and its tokens are refused immediately."""
-    from app.services.accounts import set_user_active
-    try:
-        user = set_user_active(email, False)
-    except ApiError as exc:
-        _fail(exc)
-        return
-    click.echo(f"Disabled {user.email} ({user.id}).")
+    _set_active(email, False)
 
 
 @users_cli.command("enable")
 @click.argument("email")
 def enable_user_command(email: str) -> None:
     """Re-enable a disabled account (it logs in again with its password)."""
-    from app.services.accounts import set_user_active
-    try:
-        user = set_user_active(email, True)
-    except ApiError as exc:
-        _fail(exc)
-        return
-    click.echo(f"Enabled {user.email} ({user.id}).")
+    _set_active(email, True)
 
 
 def init_users_cli(app: Flask) -> None:
