@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
+from tests.support import render_media
 from tests.support.fake_stripe import FakeStripe
 from tests.support.stripe_webhooks import WEBHOOK_SECRET
 
@@ -57,3 +58,10 @@ def pay_ctx(stripe_app, app_ctx):
 @pytest.fixture
 def pay_client(pay_ctx):
     return pay_ctx.test_client()
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory) -> bytes:
+    """Two seconds of MP3 (a tone with a beat), generated with FFmpeg."""
+    return render_media.tone(tmp_path_factory.mktemp("payments-media") / "tone.mp3", 2.0,
+                             extra=("-b:a", "64k")).read_bytes()

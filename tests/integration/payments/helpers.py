@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -35,3 +38,10 @@ def stripe_event_count() -> int:
 
 def awaiting_job(render_job_factory, user, **fields):
     return render_job_factory(user, status=RenderStatus.AWAITING_PAYMENT, **fields)
+
+
+def upload(client, headers, audio: bytes, config: dict):
+    """POST /api/v1/renders with ``audio`` (bytes of an MP3) and ``config``."""
+    form = {"audio": (io.BytesIO(audio), "song.mp3"), "config": json.dumps(config)}
+    return client.post("/api/v1/renders", data=form, headers=headers,
+                       content_type="multipart/form-data")
