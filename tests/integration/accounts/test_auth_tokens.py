@@ -165,26 +165,6 @@ def test_logout_with_the_refresh_token_also_stops_its_access_tokens(client, acco
                        headers=accounts.bearer(body["refresh_token"])).status_code == 401
 
 
-def test_revoked_token_is_refused_on_every_endpoint(app, client, accounts):
-    body = accounts.register()
-    headers = accounts.bearer(body["access_token"])
-    client.post("/api/v1/auth/logout", headers=headers)
-    protected = [(rule.rule, method) for rule in app.url_map.iter_rules()
-                 if rule.rule.startswith("/api/v1/") and "<" not in rule.rule
-                 for method in rule.methods - {"HEAD", "OPTIONS"}]
-    checked = 0
-    for path, method in protected:
-        if path in {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/password-reset",
-                    "/api/v1/auth/password-reset/confirm", "/api/v1/payments/webhook",
-                    "/api/v1/auth/refresh"}:  # refresh wants a refresh token: tested above
-            continue
-        response = client.open(path, method=method, headers=headers, json={})
-        if response.status_code == 401:
-            assert response.get_json()["error"]["code"] == "token_revoked", path
-            checked += 1
-    assert checked >= 4  # /account, PATCH /account, /account/history, /renders...
-
-
 def test_missing_and_garbage_tokens_are_401_in_our_shape(client):
     response = client.get("/api/v1/account")
     assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
