@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import RenderJob, RenderStatus, User
 from tests.integration.accounts.conftest import STRONG_PASSWORD
 from tests.integration.accounts.private_redis import PrivateRedis
+from tests.support import factories
 
 
 @pytest.fixture
@@ -50,10 +51,7 @@ def test_no_token_is_accepted_while_redis_is_down(outage_app, private_redis):
     live = client.post("/api/v1/auth/login", json=credentials).get_json()
     assert client.post("/api/v1/auth/logout", headers=_bearer(revoked["access_token"])).status_code == 204
     user = db.session.scalar(db.select(User))
-    job = RenderJob(user_id=user.id, status=RenderStatus.QUEUED, config={"template": "bars"},
-                    audio_key="uploads/a.mp3", audio_filename="a.mp3", audio_duration=2.0)
-    db.session.add(job)
-    db.session.commit()
+    job = factories.make_render_job(user, status=RenderStatus.QUEUED)
     assert client.get("/api/v1/account", headers=_bearer(revoked["access_token"])).status_code == 401
     assert client.get("/api/v1/account", headers=_bearer(live["access_token"])).status_code == 200
 

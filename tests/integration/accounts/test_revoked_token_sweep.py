@@ -27,6 +27,7 @@ from werkzeug.routing import Rule, UUIDConverter
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, User
 from app.services.auth_tokens import issue_token_pair
+from tests.support import factories
 
 # Public routes that are not part of the JSON API document: liveness, readiness, metrics,
 # the API document and its UI, static files. Paths, not endpoint names: they are the contract.
@@ -104,11 +105,7 @@ def revoked_login(client, accounts):
     """A user with a queued job, and the access and refresh token of a login that logged out."""
     session = accounts.register()
     user = db.session.scalar(db.select(User))
-    job = RenderJob(user_id=user.id, status=RenderStatus.QUEUED, config={"template": "bars"},
-                    audio_key=f"uploads/{user.id}/a.mp3", audio_filename="a.mp3",
-                    audio_duration=2.0, price_amount=199, price_currency="usd")
-    db.session.add(job)
-    db.session.commit()
+    job = factories.make_render_job(user, status=RenderStatus.QUEUED)
     logout = client.post("/api/v1/auth/logout", headers=accounts.bearer(session["access_token"]))
     assert logout.status_code == 204
     return user, job, session
