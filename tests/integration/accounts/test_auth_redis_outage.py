@@ -26,8 +26,12 @@ def private_redis(tmp_path):
 
 @pytest.fixture
 def outage_app(make_app, app, app_ctx, private_redis):
-    """An app whose Redis (queue, blocklist, rate limits) is the private server."""
-    application = make_app(REDIS_URL=private_redis.url, RATELIMIT_STORAGE_URI=private_redis.url)
+    """An app whose Redis (queue, token blocklist) is the private server.
+
+    Rate limits stay on the run's Redis: Flask-Limiter's one ``limiter`` takes the storage of
+    the last app built, so pointing it here would leave later tests' limits on a stopped server.
+    """
+    application = make_app(REDIS_URL=private_redis.url)
     with application.app_context():
         yield application
         db.session.remove()
