@@ -3,9 +3,9 @@
 Implements the endpoints Waveframe uses -- Checkout Sessions create / retrieve / expire and
 refunds create -- with Stripe's idempotency replay (same ``Idempotency-Key`` -> same answer).
 Every request is recorded with its headers and decoded form parameters. ``fail_next`` makes
-the next matching requests answer a card error (402), a rate limit (429), a server error
-(500), or hang past the client's timeout (the request is still carried out, as a real
-timeout may be).
+the next matching requests answer a card error (402), a refusal of the request (400), a rate
+limit (429), a server error (500), or hang past the client's timeout (the request is still
+carried out, as a real timeout may be).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ ERRORS = {
                          "message": "Too many requests hit the API too quickly."}),
     "server_error": (500, {"type": "api_error",
                            "message": "Something went wrong on Stripe's end."}),
+    "invalid_request": (400, {"type": "invalid_request_error", "code": "charge_disputed",
+                              "message": "This charge is disputed and cannot be refunded."}),
 }
 
 
@@ -120,8 +122,8 @@ class FakeStripe:
 
     # -- commands for tests -------------------------------------------------------
     def fail_next(self, kind: str, *, times: int = 1, path_prefix: str = "/v1/") -> None:
-        """The next ``times`` requests under ``path_prefix`` answer ``kind``
-        (card_error, rate_limit, server_error, or timeout: held past the client's timeout)."""
+        """The next ``times`` requests under ``path_prefix`` answer ``kind`` (card_error,
+        invalid_request, rate_limit, server_error, or timeout: held past the client's timeout)."""
         if kind not in ERRORS and kind != "timeout":
             raise ValueError(kind)
         with self.lock:

@@ -77,10 +77,12 @@ def test_login_error_is_the_same_for_unknown_email_and_wrong_password(client, ac
     accounts.register()
 
     def attempt(email):
-        started = time.perf_counter()
+        # CPU time of this thread (the test client runs the request, argon2 included, in it):
+        # unlike wall time it does not grow when other processes load the machine.
+        started = time.thread_time()
         response = client.post("/api/v1/auth/login", json={"email": email, "password": "wrong-password-1"},
                                headers={"X-Forwarded-For": f"10.0.0.{hash(email) % 200}"})
-        return response, time.perf_counter() - started
+        return response, time.thread_time() - started
 
     wrong, _ = attempt("ada@example.com")
     unknown, _ = attempt("nobody@example.com")
@@ -88,12 +90,12 @@ def test_login_error_is_the_same_for_unknown_email_and_wrong_password(client, ac
     assert wrong.status_code == unknown.status_code == malformed.status_code == 401
     assert wrong.get_json() == unknown.get_json() == malformed.get_json() == {"error": {
         "code": "invalid_credentials", "message": "The email or password is incorrect.", "details": {}}}
-    # Same work either way: an unknown email still costs one argon2 verification.
-    # (Without it an unknown email answers ~20x faster; the bounds leave room for a busy machine.)
+    # Same work either way: an unknown email still costs one argon2 verification. Without it
+    # an unknown email costs ~1/20 of the CPU time of a wrong password.
     wrong_times = [attempt("ada@example.com")[1] for _ in range(5)]
     unknown_times = [attempt(f"nobody{i}@example.com")[1] for i in range(5)]
     ratio = statistics.median(unknown_times) / statistics.median(wrong_times)
-    assert 0.33 < ratio < 3.0, (wrong_times, unknown_times)
+    assert 0.5 < ratio < 2.0, (wrong_times, unknown_times)
 
 
 def test_disabled_account_cannot_log_in_and_its_tokens_stop_at_once(client, accounts):
@@ -163,26 +165,6 @@ def test_logout_with_the_refresh_token_also_stops_its_access_tokens(client, acco
         assert client.get("/api/v1/account", headers=accounts.bearer(token)).status_code == 401
     assert client.post("/api/v1/auth/refresh",
                        headers=accounts.bearer(body["refresh_token"])).status_code == 401
-
-
-def test_revoked_token_is_refused_on_every_endpoint(app, client, accounts):
-    body = accounts.register()
-    headers = accounts.bearer(body["access_token"])
-    client.post("/api/v1/auth/logout", headers=headers)
-    protected = [(rule.rule, method) for rule in app.url_map.iter_rules()
-                 if rule.rule.startswith("/api/v1/") and "<" not in rule.rule
-                 for method in rule.methods - {"HEAD", "OPTIONS"}]
-    checked = 0
-    for path, method in protected:
-        if path in {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/password-reset",
-                    "/api/v1/auth/password-reset/confirm", "/api/v1/payments/webhook",
-                    "/api/v1/auth/refresh"}:  # refresh wants a refresh token: tested above
-            continue
-        response = client.open(path, method=method, headers=headers, json={})
-        if response.status_code == 401:
-            assert response.get_json()["error"]["code"] == "token_revoked", path
-            checked += 1
-    assert checked >= 4  # /account, PATCH /account, /account/history, /renders...
 
 
 def test_missing_and_garbage_tokens_are_401_in_our_shape(client):

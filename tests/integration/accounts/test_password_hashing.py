@@ -8,17 +8,14 @@ from app.services.passwords import hash_password
 from tests.integration.accounts.conftest import STRONG_PASSWORD
 
 
-def test_old_parameters_still_verify_and_are_rehashed_on_login(app, client, accounts):
+def test_old_parameters_still_verify_and_are_rehashed_on_login(app, client, accounts, monkeypatch):
     accounts.register()
-    old = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 8192}
-    app.config.update(old)
-    try:
+    with monkeypatch.context() as earlier:  # the parameters of an earlier deployment
+        earlier.setitem(app.config, "PASSWORD_HASH_TIME_COST", 1)
+        earlier.setitem(app.config, "PASSWORD_HASH_MEMORY_KIB", 8192)
         user = db.session.scalar(db.select(User))
         user.password_hash = hash_password(STRONG_PASSWORD)
         db.session.commit()
-    finally:
-        for key in old:
-            app.config.pop(key)
     assert "$m=8192,t=1,p=1$" in user.password_hash
 
     assert accounts.login().status_code == 200

@@ -8,10 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import text
-
 from app.extensions import db
 from app.models import EmailDelivery, PasswordResetToken, User, utcnow
+from tests.integration.accounts.stored_state import database_contents, redis_contents, rq_job_payloads
 
 NEW_PASSWORD = "copper-meadow-sailing-77"
 ACCEPTED = {"message": "If an account exists for this email, a link to reset its password is on its way."}
@@ -60,14 +59,32 @@ def test_reset_flow_sets_the_password_and_revokes_earlier_tokens(client, account
     assert accounts.login(password=NEW_PASSWORD).status_code == 200
 
 
-def test_plaintext_token_is_not_in_the_database(client, accounts, jobs, fake_sendgrid):
+def test_the_reset_link_is_not_readable_in_redis_or_the_database(
+        client, accounts, jobs, fake_sendgrid, redis_conn):
     accounts.register()
+    fake_sendgrid.fail_next(500)  # the first attempt fails: the job also waits for a retry
     _request_reset(client)
+    (delivery,) = db.session.scalars(db.select(EmailDelivery)).all()
+    snapshots = [("queued", redis_contents(redis_conn), rq_job_payloads(redis_conn),
+                  database_contents())]
+    jobs.run()
+    assert jobs.release_scheduled() == 1
+    snapshots.append(("retrying", redis_contents(redis_conn), rq_job_payloads(redis_conn),
+                      database_contents()))
     token = _emailed_token(fake_sendgrid, jobs)
-    with db.engine.connect() as conn:
-        for table in ("password_reset_tokens", "email_deliveries", "users"):
-            dump = " ".join(str(row) for row in conn.execute(text(f"SELECT * FROM {table}")))
-            assert token not in dump, table
+    link = f"reset-password?token={token}"
+    snapshots.append(("sent", redis_contents(redis_conn), rq_job_payloads(redis_conn),
+                      database_contents()))
+
+    for moment, stored, payloads, rows in snapshots:
+        # The payloads were read: the send job's arguments (inflated) name its delivery row.
+        (payload,) = [p for p in payloads.values() if b"app.tasks.email.send_email" in p]
+        assert str(delivery.id).encode() in payload, moment
+        assert "ada@example.com" in rows["users"], moment
+        for key, value in stored.items():
+            assert token.encode() not in value and link.encode() not in value, (moment, key)
+        for table, text in rows.items():
+            assert token not in text, (moment, table)
     (record,) = db.session.scalars(db.select(PasswordResetToken)).all()
     assert len(record.token_hash) == 64 and record.token_hash != token
     assert timedelta(minutes=59) < record.expires_at - record.created_at <= timedelta(hours=1)

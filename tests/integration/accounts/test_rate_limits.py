@@ -1,8 +1,16 @@
-"""Rate limits on login, register and password reset: per IP and per email, 429 in our shape."""
+"""Rate limits on login, register, password reset (request and confirm) and account changes:
+per IP and per email, 429 in our shape."""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from app.extensions import db
+from app.models import User
 from tests.integration.accounts.conftest import STRONG_PASSWORD
+
+NEW_PASSWORD = "copper-meadow-sailing-77"
 
 
 def _login(client, email, ip, password="wrong-password-1"):
@@ -69,3 +77,48 @@ def test_password_reset_is_limited_per_email_and_per_ip(client):
     for attempt in range(5):
         assert reset(f"user{attempt}@example.com", "10.6.0.1").status_code == 202
     assert reset("other@example.com", "10.6.0.1").status_code == 429
+
+
+def _emailed_reset_token(client, jobs, fake_sendgrid) -> str:
+    assert client.post("/api/v1/auth/password-reset", json={"email": "ada@example.com"},
+                       headers={"X-Forwarded-For": "10.7.9.9"}).status_code == 202
+    jobs.run()
+    (sent,) = fake_sendgrid.delivered
+    return parse_qs(urlsplit(re.search(r"\S*reset-password\?token=\S+", sent.text)[0]).query)["token"][0]
+
+
+def test_password_reset_confirm_is_limited_per_ip(client, accounts, jobs, fake_sendgrid):
+    accounts.register()
+    token = _emailed_reset_token(client, jobs, fake_sendgrid)
+
+    def confirm(reset_token, ip):
+        return client.post("/api/v1/auth/password-reset/confirm", headers={"X-Forwarded-For": ip},
+                           json={"token": reset_token, "password": NEW_PASSWORD})
+
+    for attempt in range(10):
+        guess = confirm(f"guessed-token-{attempt}", "10.7.0.1")
+        assert guess.status_code == 400 and guess.get_json()["error"]["code"] == "reset_token_invalid"
+        assert guess.headers["X-RateLimit-Remaining"] == str(9 - attempt)
+    limited = confirm(token, "10.7.0.1")  # even the right token, from this address
+    _assert_limited(limited)
+    assert accounts.login().status_code == 200  # the password did not change
+    assert confirm(token, "10.7.0.2").status_code == 204  # another address; the token survived
+    assert accounts.login(password=NEW_PASSWORD).status_code == 200
+
+
+def test_account_changes_are_limited_per_ip(client, accounts):
+    token = accounts.register()["access_token"]
+
+    def change(current_password, ip):
+        return client.patch("/api/v1/account", headers={**accounts.bearer(token), "X-Forwarded-For": ip},
+                            json={"email": "new@example.com", "current_password": current_password})
+
+    for attempt in range(10):
+        guess = change(f"guess-number-{attempt}", "10.8.0.1")
+        assert guess.status_code == 422, guess.get_json()
+        assert guess.get_json()["error"]["code"] == "current_password_incorrect"
+        assert guess.headers["X-RateLimit-Remaining"] == str(9 - attempt)
+    _assert_limited(change(STRONG_PASSWORD, "10.8.0.1"))  # even the right password
+    assert db.session.scalar(db.select(User)).email == "ada@example.com"
+    changed = change(STRONG_PASSWORD, "10.8.0.2")
+    assert changed.status_code == 200 and changed.get_json()["user"]["email"] == "new@example.com"

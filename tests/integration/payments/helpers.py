@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
+
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Payment, RenderJob, RenderStatus, StripeEvent
+from app.models import Payment, RenderJob, RenderStatus, StripeEvent, utcnow
 from app.tasks.queues import all_queues
 
 
@@ -35,3 +38,46 @@ def stripe_event_count() -> int:
 
 def awaiting_job(render_job_factory, user, **fields):
     return render_job_factory(user, status=RenderStatus.AWAITING_PAYMENT, **fields)
+
+
+def upload(client, headers, audio: bytes, config: dict):
+    """POST /api/v1/renders with ``audio`` (bytes of an MP3) and ``config``."""
+    form = {"audio": (io.BytesIO(audio), "song.mp3"), "config": json.dumps(config)}
+    return client.post("/api/v1/renders", data=form, headers=headers,
+                       content_type="multipart/form-data")
+
+
+def render_completed(job, tmp_path) -> str:
+    """The job has been rendered: completed, with a (tiny) video stored at its output key, and
+    its render task taken off the queue (a worker consumed it)."""
+    from rq.job import Job
+
+    from app.extensions import get_redis
+    from app.services.storage import get_storage
+
+    key = f"renders/{job.user_id}/{job.id}.mp4"
+    video = tmp_path / "video.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    get_storage().put_file(key, video, content_type="video/mp4")
+    job = reload(job)
+    if job.rq_job_id:
+        Job.fetch(job.rq_job_id, connection=get_redis()).delete()
+    job.transition(RenderStatus.RENDERING, utcnow())
+    job.transition(RenderStatus.COMPLETED, utcnow())
+    job.output_key, job.output_size = key, video.stat().st_size
+    db.session.commit()
+    return key
+
+
+def run_queue(app, name: str) -> None:
+    """Perform, in this process, every job waiting on the queue ``name`` (and no other)."""
+    import os
+
+    from app.extensions import get_redis
+    from app.tasks.queues import get_queue
+    from tests.support.job_runner import InProcessWorker
+
+    with app.app_context():
+        worker = InProcessWorker([get_queue(name)], connection=get_redis())
+    worker.app, worker.parent_pid = app, os.getpid()
+    worker.work(burst=True, with_scheduler=False)

@@ -3,30 +3,16 @@ signed webhook -> queued once. And the quote survives a later price change."""
 
 from __future__ import annotations
 
-import io
-import json
 import uuid
-
-import pytest
 
 from app.extensions import db
 from app.models import PaymentStatus, RenderJob, RenderStatus
-from tests.integration.payments.helpers import payments_of, queued_rq_job_ids
-from tests.support import render_media
+from tests.integration.payments.helpers import payments_of, queued_rq_job_ids, upload
 from tests.support.stripe_webhooks import deliver, make_event
 
 
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    return render_media.tone(tmp_path_factory.mktemp("payments-media") / "tone.mp3", 2.0,
-                             extra=("-b:a", "64k")).read_bytes()
-
-
 def _upload(client, headers, audio: bytes):
-    form = {"audio": (io.BytesIO(audio), "song.mp3"),
-            "config": json.dumps({"template": "bars", "size": "1280x720", "fps": 24})}
-    return client.post("/api/v1/renders", data=form, headers=headers,
-                       content_type="multipart/form-data")
+    return upload(client, headers, audio, {"template": "bars", "size": "1280x720", "fps": 24})
 
 
 def test_an_upload_waits_for_payment_and_the_paid_webhook_queues_it_once(

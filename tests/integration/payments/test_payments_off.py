@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
-from app.models import RenderStatus
-from tests.integration.payments.helpers import checkout, payments_of, reload
+import pytest
+
+from app.extensions import db
+from app.models import RenderJob, RenderStatus
+from tests.integration.payments.helpers import (
+    checkout,
+    payments_of,
+    queued_rq_job_ids,
+    reload,
+    upload,
+)
 
 
-def test_checkout_answers_409_with_a_clear_message(client, user_factory, render_job_factory,
-                                                   auth_headers):
+def test_an_upload_is_queued_at_once_with_nothing_to_pay(client, user_factory, auth_headers, clip):
     user = user_factory()
-    job = render_job_factory(user, status=RenderStatus.AWAITING_PAYMENT)
+
+    created = upload(client, auth_headers(user), clip, {"template": "bars", "size": "1280x720"})
+
+    assert created.status_code == 201, created.json
+    assert created.json["status"] == "queued"
+    job = reload(db.session.get(RenderJob, uuid.UUID(created.json["id"])))
+    assert job.status == RenderStatus.QUEUED and job.attempts == 1
+    assert queued_rq_job_ids() == [f"render-{job.id}-1"]
+    assert payments_of(job) == []
+
+
+@pytest.mark.parametrize("status", [RenderStatus.QUEUED, RenderStatus.AWAITING_PAYMENT])
+def test_checkout_answers_409_with_a_clear_message(client, user_factory, render_job_factory,
+                                                   auth_headers, status):
+    # Queued: what payments off makes. Awaiting payment: a job made before payments were
+    # turned off (a restart without the key).
+    user = user_factory()
+    job = render_job_factory(user, status=status)
 
     response = checkout(client, job, auth_headers(user))
 
@@ -21,7 +47,7 @@ def test_checkout_answers_409_with_a_clear_message(client, user_factory, render_
     assert "Payments are turned off" in error["message"]
     assert "queued as soon as they are created" in error["message"]
     assert payments_of(job) == []
-    assert reload(job).status == RenderStatus.AWAITING_PAYMENT
+    assert reload(job).status == status
 
 
 def _records(caplog, event):

@@ -1,51 +1,22 @@
-"""Refunds: ``flask payments refund JOB_ID``, the refund webhooks, automatic refunds."""
+"""Refunds: ``flask payments refund JOB_ID`` and the refund webhooks (automatic refunds:
+test_automatic_refunds.py)."""
 
 from __future__ import annotations
 
 import pytest
-from rq.job import Job
 
-from app.extensions import db, get_redis
 from app.models import PaymentStatus, RenderStatus
-from app.payments.tasks import refund_payment_task
+from app.services.storage import get_storage
 from tests.integration.payments.helpers import (
     awaiting_job,
-    checkout,
     payments_of,
     queued_rq_job_ids,
     reload,
+    render_completed,
 )
 from tests.support.stripe_webhooks import charge_refunded, deliver, make_event, refund_object
 
 REFUNDS = "/v1/refunds"
-
-
-@pytest.fixture
-def pay(pay_client, fake_stripe, auth_headers):
-    """Check out and pay for a job through the API and a signed webhook."""
-
-    def _pay(job):
-        response = checkout(pay_client, job, auth_headers(job.user))
-        assert response.status_code == 200, response.json
-        session = fake_stripe.complete_session(response.json["checkout_session_id"])
-        paid = deliver(pay_client, make_event("checkout.session.completed", session))
-        assert paid.json["outcome"] == "paid"
-        return session
-
-    return _pay
-
-
-@pytest.fixture
-def paid_job(pay, user_factory, render_job_factory):
-    job = awaiting_job(render_job_factory, user_factory(), price_amount=299)
-    session = pay(job)
-    return reload(job), session
-
-
-@pytest.fixture
-def cli(stripe_app):
-    runner = stripe_app.test_cli_runner()
-    return lambda *args: runner.invoke(args=["payments", *args])
 
 
 def test_refund_command_refunds_through_stripe_and_cancels_a_job_not_yet_rendered(
@@ -155,29 +126,42 @@ def test_a_partial_refund_does_not_undo_the_purchase(pay_client, paid_job):
     assert reload(job).status == RenderStatus.QUEUED
 
 
-def test_refunding_a_rendered_job_keeps_its_video(cli, paid_job):
+def test_refunding_a_rendered_job_keeps_its_video(cli, paid_job, pay_client, auth_headers,
+                                                  tmp_path):
     job, _session = paid_job
-    job.status = RenderStatus.COMPLETED
-    job.output_key = f"renders/{job.user_id}/{job.id}.mp4"
-    db.session.commit()
+    video_key = render_completed(job, tmp_path)
 
     result = cli("refund", str(job.id))
 
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.output
     assert [p.status for p in payments_of(job)] == [PaymentStatus.REFUNDED]
-    assert reload(job).status == RenderStatus.COMPLETED
+    job = reload(job)
+    assert job.status == RenderStatus.COMPLETED and job.output_key == video_key
+    assert get_storage().exists(video_key)
+    download = pay_client.get(f"/api/v1/renders/{job.id}/download", headers=auth_headers(job.user))
+    assert download.status_code == 200 and download.json["url"]
 
 
-@pytest.mark.parametrize("failure", ["server_error", "rate_limit", "timeout"])
+@pytest.mark.parametrize("failure, says", [
+    ("server_error", "payment provider is not answering"),
+    ("rate_limit", "payment provider is busy"),
+    ("timeout", "payment provider is not answering"),
+    ("invalid_request", "payment provider refused"),     # Stripe refuses at once
+    ("refund_failed", "could not refund this payment"),  # a refund born failed
+])
 def test_a_stripe_error_fails_the_command_and_records_nothing(cli, paid_job, fake_stripe,
-                                                              failure):
+                                                              failure, says):
     job, _session = paid_job
-    fake_stripe.fail_next(failure, path_prefix=REFUNDS)
+    if failure == "refund_failed":
+        fake_stripe.set_refund_status("failed")
+    else:
+        fake_stripe.fail_next(failure, path_prefix=REFUNDS)
 
     result = cli("refund", str(job.id))
 
     assert result.exit_code == 1
-    assert "payment provider" in result.output
+    assert says in result.output
+    assert len(fake_stripe.requests_to("POST", REFUNDS)) == 1
     [payment] = payments_of(job)
     assert payment.status == PaymentStatus.PAID and payment.refund_id is None
     assert reload(job).status == RenderStatus.QUEUED
@@ -199,29 +183,3 @@ def test_refund_command_with_payments_off_says_so(runner, render_job_factory):
     result = runner.invoke(args=["payments", "refund", str(job.id)])
 
     assert result.exit_code == 1 and "Payments are turned off" in result.output
-
-
-def test_a_payment_for_a_canceled_job_is_refunded_automatically(
-        pay_client, pay, user_factory, render_job_factory, fake_stripe, auth_headers):
-    job = awaiting_job(render_job_factory, user_factory())
-    response = checkout(pay_client, job, auth_headers(job.user))
-    session = fake_stripe.complete_session(response.json["checkout_session_id"])
-    job.status = RenderStatus.CANCELED  # the user canceled while the Checkout tab was open
-    db.session.commit()
-
-    paid = deliver(pay_client, make_event("checkout.session.completed", session))
-
-    assert paid.json["outcome"] == "paid_refund_scheduled"
-    [payment] = payments_of(job)
-    assert payment.status == PaymentStatus.PAID
-    refund_job_id = f"refund-{payment.id}"
-    assert queued_rq_job_ids() == [refund_job_id]
-    rq_job = Job.fetch(refund_job_id, connection=get_redis())
-    assert rq_job.func_name == "app.payments.tasks.refund_payment_task"
-
-    assert refund_payment_task(*rq_job.args) == "refunded"  # what the worker runs
-
-    assert [p.status for p in payments_of(job)] == [PaymentStatus.REFUNDED]
-    [request] = fake_stripe.requests_to("POST", REFUNDS)
-    assert request.idempotency_key == f"waveframe-refund-{payment.id}"
-    assert reload(job).status == RenderStatus.CANCELED

@@ -1,5 +1,7 @@
 """Templates and the sealed context, with a bare Flask app (no database, no Redis)."""
 
+from pathlib import Path
+
 import pytest
 from cryptography.fernet import InvalidToken
 from flask import Flask
@@ -37,7 +39,26 @@ def test_password_reset_renders_subject_text_and_escaped_html(bare_app):
 
 
 def test_every_template_of_this_folder_is_complete(bare_app):
-    for name in ("password_reset", "password_changed", "email_changed"):
+    folder = Path(app_package.__file__).parent / "templates" / "email"
+    names = {path.name.split(".")[0] for path in folder.iterdir()
+             if path.suffix in (".txt", ".html") and not path.name.startswith("_")}
+    assert {"password_reset", "password_changed", "email_changed"} <= names
+    for name in sorted(names):
+        for suffix in (".subject.txt", ".txt", ".html"):
+            assert (folder / f"{name}{suffix}").is_file(), f"{name}{suffix}"
         check_template(name)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="missing_template"):
         check_template("missing_template")
+
+
+def test_account_notices_say_what_changed(bare_app):
+    changed = render_email("password_changed", {}, to="ada@example.com")
+    assert changed.subject == "Your Waveframe password was changed"
+    assert "signed out" in changed.text and "https://waveframe.example" in changed.text
+    assert "signed out" in changed.html
+
+    moved = render_email("email_changed", {"new_email": "ada<new>@example.org"}, to="ada@example.com")
+    assert moved.subject == "The email address of your Waveframe account was changed"
+    assert moved.to == "ada@example.com"  # the old address is told
+    assert "changed to ada<new>@example.org" in moved.text
+    assert "ada&lt;new&gt;@example.org" in moved.html and "<new>" not in moved.html

@@ -24,8 +24,12 @@ def test_payments_are_off_without_a_key_and_on_with_one():
     assert Config({"STRIPE_SECRET_KEY": "sk_test_x"}).payments_enabled is True
 
 
-def test_production_with_both_stripe_secrets_starts():
-    Config(PRODUCTION).validate()
+def test_production_with_both_stripe_secrets_starts_with_payments_on():
+    config = Config(PRODUCTION)
+
+    config.validate()  # raises ConfigError where the app would refuse to start
+
+    assert config.payments_enabled is True
 
 
 def test_production_with_a_key_but_no_webhook_secret_refuses_to_start():

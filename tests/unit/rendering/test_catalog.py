@@ -83,12 +83,27 @@ def test_normalize_keeps_given_values_and_cleans_text():
     assert asset_names(config) == {"cover_image": "cover"}
 
 
-@pytest.mark.parametrize("size", SIZES)
-@pytest.mark.parametrize("fps", FPS_CHOICES)
-def test_every_size_and_fps_is_accepted(size, fps):
+# The sizes and frame rates the API documents (README, GET /templates), written out here so
+# a size or rate dropped from the catalog fails this test too.
+DOCUMENTED_SIZES = {"1280x720": (1280, 720), "1920x1080": (1920, 1080), "720x720": (720, 720),
+                    "1080x1080": (1080, 1080), "720x1280": (720, 1280), "1080x1920": (1080, 1920)}
+DOCUMENTED_FPS = (24, 30, 60)
+
+
+def test_the_catalog_offers_exactly_the_documented_sizes_and_rates():
+    assert set(SIZES) == set(DOCUMENTED_SIZES)
+    assert tuple(sorted(FPS_CHOICES)) == DOCUMENTED_FPS
+
+
+@pytest.mark.parametrize("size", DOCUMENTED_SIZES)
+@pytest.mark.parametrize("fps", DOCUMENTED_FPS)
+def test_every_size_and_fps_is_kept_as_given(size, fps):
     config = normalize_config({"template": "wave", "size": size, "fps": fps})
-    width, height = parse_size(config["size"])
-    assert width in (720, 1080, 1280, 1920) and height in (720, 1080, 1280, 1920)
+    assert config["size"] == size
+    assert config["fps"] == fps and type(config["fps"]) is int
+    assert parse_size(config["size"]) == DOCUMENTED_SIZES[size]
+    as_float = normalize_config({"template": "wave", "size": size, "fps": float(fps)})
+    assert as_float["fps"] == fps and type(as_float["fps"]) is int
 
 
 def test_invalid_fields_are_all_named():
