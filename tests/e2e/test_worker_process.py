@@ -27,7 +27,7 @@ def worker_env(app, test_services):
     return process_env(app)
 
 
-def wait_until(condition, timeout=20.0, interval=0.05):
+def wait_until(condition, timeout=60.0, interval=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -40,7 +40,7 @@ def test_worker_takes_high_then_default_then_low(redis_conn, worker_env):
     for label, queue in [("low", "low"), ("default", "default"), ("high", "high")]:
         sample_tasks.record.enqueue(label, queue=queue)
     result = subprocess.run([sys.executable, "worker.py", "--burst"], cwd=ROOT, env=worker_env,
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     order = [v.decode() for v in redis_conn.lrange(redis_client.key("sample", "order"), 0, -1)]
     assert order == ["high", "default", "low"]
