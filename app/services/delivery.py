@@ -10,9 +10,10 @@ Download links: ``download_link_for(user, job_id)`` (the API) and ``issue_downlo
 seven days). Links are secrets: they are never logged.
 
 Retention: ``expire_due_renders`` (run by the periodic task in ``app/tasks/retention.py``)
-deletes the video and the uploads of every job whose retention is over and marks it
-``expired``. Rows are claimed with ``FOR UPDATE SKIP LOCKED``, so two runs at once share the
-work and never delete the same object twice.
+deletes every object under the storage prefixes of each job whose retention is over (the
+video, the audio and every uploaded image) and marks it ``expired``. Rows are claimed with
+``FOR UPDATE SKIP LOCKED``, so two runs at once share the work and never delete the same object
+twice.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from app.adapters.storage.base import (
 from app.errors import Conflict, Forbidden, Gone, NotFound, UpstreamError
 from app.extensions import db
 from app.models import PaymentStatus, RenderJob, RenderStatus, User, utcnow
+from app.services.job_storage import delete_job_objects
 from app.services.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -242,7 +244,7 @@ def expire_due_renders(*, now: datetime | None = None, batch_size: int = RETENTI
         batches += 1
         for job in jobs:
             try:
-                report.objects_deleted += _delete_job_objects(storage, job)
+                report.objects_deleted += delete_job_objects(storage, job)
             except StorageError as exc:
                 skipped.add(job.id)
                 report.failures.append(str(job.id))
@@ -257,14 +259,6 @@ def expire_due_renders(*, now: datetime | None = None, batch_size: int = RETENTI
                                          "objects_deleted": report.objects_deleted,
                                          "failures": len(report.failures)})
     return report
-
-
-def _delete_job_objects(storage, job: RenderJob) -> int:
-    deleted = 0
-    for key in (job.output_key, job.audio_key, job.background_key):
-        if key and storage.delete(key):
-            deleted += 1
-    return deleted
 
 
 # -- formatting for emails --------------------------------------------------------------------

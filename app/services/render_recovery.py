@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from app.extensions import db, get_redis
 from app.models import RenderJob, RenderStatus, utcnow
 from app.services import render_queue
+from app.services.job_storage import delete_job_objects
 from app.services.render_execution import fail_job
 from app.services.render_workspace import tmp_root
 from app.services.storage import get_storage
@@ -146,8 +147,9 @@ def _job_in(name: str, statuses: set[RenderStatus]) -> bool:
 
 
 def delete_unpaid_uploads(batch_size: int = 100) -> int:
-    """Delete the uploads of jobs never paid (or canceled) after UNPAID_UPLOAD_RETENTION_HOURS,
-    and mark those jobs ``expired``. Safe to run twice at once (rows locked, SKIP LOCKED)."""
+    """Delete everything stored for jobs never paid (or canceled) after
+    UNPAID_UPLOAD_RETENTION_HOURS -- the audio and every uploaded image, by prefix -- and mark
+    those jobs ``expired``. Safe to run twice at once (rows locked, SKIP LOCKED)."""
     hours = setting("UNPAID_UPLOAD_RETENTION_HOURS", 24)
     cutoff = utcnow() - timedelta(hours=hours)
     storage = get_storage()
@@ -164,8 +166,7 @@ def delete_unpaid_uploads(batch_size: int = 100) -> int:
             db.session.rollback()
             break
         for job in jobs:
-            for info in list(storage.list(f"uploads/{job.user_id}/{job.id}/")):
-                storage.delete(info.key)
+            delete_job_objects(storage, job)
             job.transition(RenderStatus.EXPIRED, utcnow())
             done += 1
         db.session.commit()

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models import RenderJob, RenderStatus, User, utcnow
 from app.rendering import catalog
 from app.services import render_queue
+from app.services.job_storage import image_key, upload_prefix
 from app.services.pricing import quote
 from app.services.render_workspace import scratch_dir
 from app.services.storage import get_storage
@@ -33,14 +34,6 @@ AUDIO_CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/f
                        "ogg": "audio/ogg", "opus": "audio/ogg", "m4a": "audio/mp4",
                        "webm": "audio/webm", "aac": "audio/aac", "aiff": "audio/aiff"}
 MAX_USER_ATTEMPTS = 5  # owners may retry a failed job until it has had this many attempts
-
-
-def upload_prefix(user_id, job_id) -> str:
-    return f"uploads/{user_id}/{job_id}"
-
-
-def image_key(user_id, job_id, name: str) -> str:
-    return f"{upload_prefix(user_id, job_id)}/{name}.png"
 
 
 def render_config(raw: Mapping, audio_duration: float, images: Mapping[str, ImageUpload]) -> dict:

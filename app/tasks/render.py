@@ -27,6 +27,7 @@ from app.models import RenderJob
 from app.rendering.catalog import asset_names
 from app.rendering.errors import RenderCanceled, RenderFailed
 from app.services import delivery, render_execution
+from app.services.job_storage import image_key, output_key
 from app.services.render_queue import rq_job_id_for, timeout_for
 from app.services.render_workspace import discard_output, keep_output, kept_output, scratch_dir, sha256_file
 from app.services.storage import get_storage
@@ -92,10 +93,6 @@ class ProgressWriter:
                                          progress.eta_seconds)
 
 
-def output_key(job: RenderJob) -> str:
-    return f"renders/{job.user_id}/{job.id}.mp4"
-
-
 def render_to_output(job: RenderJob, rq_job_id: str, workdir: Path,
                      watcher: RenderWatcher) -> tuple[Path, dict]:
     """Download the inputs and render; the video lands in the job's kept output folder."""
@@ -106,7 +103,7 @@ def render_to_output(job: RenderJob, rq_job_id: str, workdir: Path,
     storage.download_to(job.audio_key, audio_path)
     assets: dict[str, Path] = {}
     for name in set(asset_names(job.config).values()):
-        assets[name] = storage.download_to(f"uploads/{job.user_id}/{job.id}/{name}.png",
+        assets[name] = storage.download_to(image_key(job.user_id, job.id, name),
                                            workdir / f"{name}.png")
     engine_dir = workdir / "engine"
     engine_dir.mkdir()
@@ -141,7 +138,7 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
             video, meta = kept or render_to_output(job, rq_job_id, workdir, watcher)
         if watcher.should_cancel():
             raise RenderCanceled()
-        key = output_key(job)
+        key = output_key(job.user_id, job.id)
         stored = get_storage().put_file(key, video, content_type="video/mp4",
                                         download_name=delivery.download_filename(job))
         if stored.size != meta["size"]:

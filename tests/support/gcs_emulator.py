@@ -8,6 +8,8 @@ emulator, records it, and can be told to fail the next N matching requests::
     gcs.proxy.fail_next(2, status=503, method="POST")        # two 503s, then normal
     gcs.proxy.fail_next(1, mode="timeout", method="POST")   # hold the request, then hang up
     gcs.proxy.requests_matching("DELETE")                   # what reached the emulator
+    held = gcs.proxy.hold_next(method="POST")               # keep the next upload in flight...
+    held.wait_reached(10); ...; held.release()               # ...until the test lets it through
 
 The real ``google-cloud-storage`` client is pointed at ``gcs.endpoint`` (STORAGE_EMULATOR_HOST).
 """
@@ -51,6 +53,29 @@ class Fault:
 
 
 @dataclass
+class Hold:
+    """A request kept in flight at the proxy until the test releases it (then forwarded)."""
+
+    method: str | None
+    path_contains: str | None
+    max_seconds: float
+    taken: bool = False
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def matches(self, method: str, path: str) -> bool:
+        return (not self.taken and (self.method is None or self.method == method)
+                and (self.path_contains is None or self.path_contains in unquote(path)))
+
+    def wait_reached(self, timeout: float) -> None:
+        if not self.reached.wait(timeout):
+            raise AssertionError(f"no {self.method or ''} request reached the proxy in {timeout} s")
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
 class RecordedRequest:
     method: str
     path: str
@@ -63,6 +88,7 @@ class FaultyProxy:
     upstream_port: int
     port: int = field(default_factory=free_port)
     faults: list[Fault] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
     recorded: list[RecordedRequest] = field(default_factory=list)
 
     def __post_init__(self):
@@ -94,10 +120,21 @@ class FaultyProxy:
         with self._lock:
             self.faults.append(Fault(count, mode, status, method, path_contains, hold_seconds))
 
+    def hold_next(self, *, method: str | None = None, path_contains: str | None = None,
+                  max_seconds: float = 60.0) -> Hold:
+        """Keep the next matching request in flight until ``release()`` (or ``max_seconds``)."""
+        hold = Hold(method, path_contains, max_seconds)
+        with self._lock:
+            self.holds.append(hold)
+        return hold
+
     def reset(self) -> None:
         with self._lock:
             self.faults.clear()
             self.recorded.clear()
+            for hold in self.holds:
+                hold.release()
+            self.holds.clear()
 
     def requests_matching(self, method: str | None = None, path_contains: str | None = None,
                           *, injected: bool | None = None) -> list[RecordedRequest]:
@@ -118,6 +155,14 @@ class FaultyProxy:
                 if fault.remaining > 0 and fault.matches(method, path):
                     fault.remaining -= 1
                     return fault
+        return None
+
+    def _take_hold(self, method: str, path: str) -> Hold | None:
+        with self._lock:
+            for hold in self.holds:
+                if hold.matches(method, path):
+                    hold.taken = True
+                    return hold
         return None
 
     def _record(self, method: str, path: str, status: int | None, injected: bool) -> None:
@@ -148,6 +193,10 @@ class FaultyProxy:
             except OSError:
                 pass
             return
+        hold = self._take_hold(method, path)
+        if hold is not None:
+            hold.reached.set()
+            hold.released.wait(hold.max_seconds)
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
         conn = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=60)
         try:

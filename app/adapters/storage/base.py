@@ -58,6 +58,15 @@ class Storage(abc.ABC):
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every object whose key starts with ``prefix``."""
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object whose key starts with ``prefix``; the number deleted.
+
+        An empty prefix is refused: nothing deletes the whole store by accident.
+        """
+        if not prefix:
+            raise ValueError("delete_prefix needs a non-empty prefix")
+        return sum(1 for info in list(self.list(prefix)) if self.delete(info.key))
+
     def exists(self, key: str) -> bool:
         try:
             self.stat(key)

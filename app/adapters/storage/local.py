@@ -7,6 +7,7 @@ itsdangerous-signed token naming the object, the file name and the expiry instan
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -137,10 +138,21 @@ class LocalStorage(Storage):
             return False
         return True
 
+    def _folder(self, prefix: str) -> Path | None:
+        """The deepest folder every key starting with ``prefix`` lives in (None: no such key)."""
+        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        if not folder:
+            return self.root
+        try:
+            return self.path_for(folder)
+        except StorageError:
+            return None
+
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        if not self.root.is_dir():
+        start = self._folder(prefix)
+        if start is None or not start.is_dir():
             return
-        for dirpath, _dirs, files in os.walk(self.root):
+        for dirpath, _dirs, files in os.walk(start):
             for name in sorted(files):
                 if name.endswith(META_SUFFIX) or name.startswith(".upload-"):
                     continue
@@ -150,6 +162,17 @@ class LocalStorage(Storage):
                         yield self.stat(key)
                     except StorageNotFound:
                         continue  # deleted while listing
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete the objects under ``prefix``; a prefix ending in ``/`` is a folder of its own,
+        removed too once empty (folders above it may be in use by a concurrent write)."""
+        deleted = super().delete_prefix(prefix)
+        top = self._folder(prefix) if prefix.endswith("/") else None
+        if top is not None and top != self.root and top.is_dir():
+            for dirpath, _dirs, _files in os.walk(top, topdown=False):
+                with contextlib.suppress(OSError):  # not empty: something arrived meanwhile
+                    os.rmdir(dirpath)
+        return deleted
 
     def download_url(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
         """A link to the app's signed download route (absolute: FRONTEND_URL outside requests)."""

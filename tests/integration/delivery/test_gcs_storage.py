@@ -73,9 +73,10 @@ def test_server_errors_are_retried_inside_the_adapter(gcs, storage, tmp_path):
     assert _stored_blob(gcs, "renders/u/j.mp4").download_as_bytes() == data
 
 
-def test_a_timeout_is_retried(gcs, storage, tmp_path):
+def test_a_timeout_is_retried(gcs, signing_key, tmp_path):
+    storage = GCSStorage.from_config(gcs_settings(gcs, signing_key[1], GCS_TIMEOUT_SECONDS=1.5))
     path, data = _file(tmp_path, 5000)
-    gcs.proxy.fail_next(1, mode="timeout", method="POST", hold_seconds=2.5)
+    gcs.proxy.fail_next(1, mode="timeout", method="POST", hold_seconds=2.5)  # past the timeout
     storage.put_file("renders/u/j.mp4", path, content_type="video/mp4")
     assert len(gcs.proxy.requests_matching("POST", "/upload/")) == 2
     assert _stored_blob(gcs, "renders/u/j.mp4").download_as_bytes() == data

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
+from pathlib import Path
 
+import numpy as np
 import pytest
-from sqlalchemy import select
 
 from app.adapters.storage.base import StorageError
 from app.extensions import db
@@ -14,8 +16,10 @@ from app.models import RenderJob, RenderStatus, utcnow
 from app.services.delivery import expire_due_renders
 from app.services.storage import get_storage
 from app.tasks.retention import expire_renders
-from app.tasks.schedule import PERIODIC_TASKS, enqueue_due_tasks
-from tests.support import factories
+from tests.integration.rendering.conftest import decode_frame
+from tests.integration.renders.conftest import upload
+from tests.support import factories, render_media
+from tests.support.worker_process import WorkerProcess, worker_env
 
 PAST = timedelta(days=8)
 
@@ -106,12 +110,84 @@ def test_storage_failure_leaves_the_job_for_the_next_run(gcs_app, gcs, finished_
     assert not get_storage().exists(broken.audio_key)
 
 
-def test_retention_is_scheduled_with_the_worker(app_ctx, local_storage, finished_job, jobs):
-    (entry,) = [t for t in PERIODIC_TASKS if t.func_path == "app.tasks.retention.expire_renders"]
+def test_retention_is_scheduled_with_the_worker(app, local_storage, finished_job, tmp_path):
+    """A real worker process (``worker.py --burst``) enqueues the retention task from its own
+    maintenance pass and runs it: nothing here enqueues anything."""
     due = finished_job(completed_at=utcnow() - PAST)
-    assert enqueue_due_tasks([entry]) == [entry.func_path]
-    assert enqueue_due_tasks([entry]) == []  # once per period, whatever the number of workers
-    jobs.run()
+    kept = finished_job()
+    worker = WorkerProcess(worker_env(app), tmp_path / "worker.log", burst=True).start()
+    assert worker.wait(timeout=120) == 0, worker.output()[-4000:]
     assert _status(due.id) == RenderStatus.EXPIRED
-    assert db.session.scalar(select(db.func.count()).select_from(RenderJob).where(
-        RenderJob.status == RenderStatus.COMPLETED)) == 0
+    assert list(local_storage.list(f"renders/{due.user_id}/{due.id}")) == []
+    assert list(local_storage.list(f"uploads/{due.user_id}/{due.id}/")) == []
+    assert _status(kept.id) == RenderStatus.COMPLETED and local_storage.exists(kept.output_key)
+
+
+# Solid colours, one per image part, told apart in the video by their dominant channel.
+IMAGE_COLOURS = {"background": (30, 190, 60), "cover": (40, 70, 230), "logo": (235, 40, 40)}
+DOMINANT = {"background": 1, "cover": 2, "logo": 0}  # green, blue, red
+# Where each image shows in a 720x720 radial frame without title: the top-left corner (outside
+# the spectrum ring), the centre disc, the top-right logo box (scene.js / radial.js layout).
+PATCHES = {"background": (slice(70, 100), slice(70, 100)),
+           "cover": (slice(333, 373), slice(340, 380)),
+           "logo": (slice(55, 85), slice(636, 666))}
+RADIAL_WITH_IMAGES = {"template": "radial", "size": "720x720", "fps": 24,
+                      "options": {"background_dim": 0, "background_blur": 0}}
+
+
+@pytest.fixture(params=["local", "gcs"])
+def storage_backend(request) -> str:
+    request.getfixturevalue("local_storage" if request.param == "local" else "gcs_app")
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return render_media.tone(tmp_path_factory.mktemp("clip") / "tone.mp3", 2.0,
+                             extra=("-b:a", "64k"))
+
+
+def _stored_under(user_id, job_id) -> list[str]:
+    """Every object under the job's prefixes, found by listing (no file is named)."""
+    storage = get_storage()
+    return sorted(o.key for prefix in (f"uploads/{user_id}/{job_id}", f"renders/{user_id}/{job_id}")
+                  for o in storage.list(prefix))
+
+
+def test_every_uploaded_image_is_drawn_and_expiry_then_leaves_nothing_of_the_job(
+        app, storage_backend, client, user_factory, auth_headers, jobs, clip, tmp_path,
+        monkeypatch):
+    monkeypatch.setitem(app.config, "RENDER_TMP_DIR", str(tmp_path / "render-tmp"))
+    user = user_factory()
+    headers = auth_headers(user)
+    images = {name: render_media.image_bytes("PNG", (96, 96), colour)
+              for name, colour in IMAGE_COLOURS.items()}
+    created = upload(client, headers, clip, config=RADIAL_WITH_IMAGES, **images)
+    assert created.status_code == 201, created.json
+    options = created.json["config"]["options"]
+    assert (options["background_image"], options["cover_image"], options["logo_image"]) == (
+        "background", "cover", "logo")
+    job_id = uuid.UUID(created.json["id"])
+
+    jobs.run()  # the real render task, in this process
+    job = db.session.get(RenderJob, job_id, populate_existing=True)
+    assert job.status == RenderStatus.COMPLETED, job.error_message
+    assert len(_stored_under(user.id, job_id)) == 5  # audio, three images, the video
+
+    video = tmp_path / "video.mp4"
+    get_storage().download_to(job.output_key, video)
+    frame = np.frombuffer(decode_frame(video, 12, 720, 720), np.uint8).reshape(720, 720, 3)
+    for name, (rows, cols) in PATCHES.items():
+        mean = frame[rows, cols].reshape(-1, 3).mean(axis=0)
+        others = [mean[c] for c in range(3) if c != DOMINANT[name]]
+        assert mean[DOMINANT[name]] > max(others) + 60, (name, mean.round())
+
+    report = expire_due_renders(now=job.video_expires_at + timedelta(seconds=1))
+    assert (report.jobs_expired, report.objects_deleted, report.failures) == (1, 5, [])
+    assert _stored_under(user.id, job_id) == []
+    if storage_backend == "local":  # not even an empty folder of the job is left
+        root = Path(app.config["STORAGE_LOCAL_ROOT"])
+        assert not (root / "uploads" / str(user.id) / str(job_id)).exists()
+    assert _status(job_id) == RenderStatus.EXPIRED
+    gone = client.get(f"/api/v1/renders/{job_id}/download", headers=headers)
+    assert gone.status_code == 410 and gone.json["error"]["code"] == "video_expired"

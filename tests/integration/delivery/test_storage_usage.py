@@ -32,3 +32,17 @@ def test_usage_by_prefix(any_storage, tmp_path):
         "by_prefix": {"renders/": {"objects": 1, "bytes": 1000},
                       "uploads/": {"objects": 2, "bytes": 120}}}
     assert storage_usage("renders/")["total_bytes"] == 1000
+
+
+def test_delete_prefix_removes_that_prefix_and_nothing_else(any_storage, tmp_path):
+    kept = ["uploads/u1/j10/audio.mp3", "uploads/u1/j1.txt", "renders/u1/j10.mp4", "renders/u2/j1.mp4"]
+    doomed = ["uploads/u1/j1/audio.mp3", "uploads/u1/j1/cover.png", "uploads/u1/j1/sub/logo.png"]
+    for key in kept + doomed + ["renders/u1/j1.mp4"]:
+        _put(tmp_path, key, 10)
+    assert any_storage.delete_prefix("uploads/u1/j1/") == 3
+    assert any_storage.delete_prefix("renders/u1/j1.") == 1
+    assert any_storage.delete_prefix("uploads/u1/j1/") == 0  # nothing left: nothing to do
+    assert sorted(o.key for o in any_storage.list("")) == sorted(kept)
+    with pytest.raises(ValueError):
+        any_storage.delete_prefix("")  # never the whole store
+    assert len(list(any_storage.list(""))) == len(kept)

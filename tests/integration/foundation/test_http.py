@@ -116,10 +116,15 @@ def test_access_log_is_one_json_line_with_request_id_and_no_secrets(client, capf
     assert "supersecret" not in err and "eyJx" not in err
 
 
-def test_limiter_uses_redis_storage(app):
-    from app.extensions import limiter
-    assert type(limiter.storage).__name__ == "RedisStorage"
-    assert app.config["RATELIMIT_STORAGE_URI"].startswith("redis://")
+def test_rate_limits_are_counted_in_redis(app, client, redis_conn):
+    pattern = f"*{app.config['RATELIMIT_KEY_PREFIX']}*auth.login*"
+    assert list(redis_conn.scan_iter(pattern)) == []
+    response = client.post("/api/v1/auth/login", json={"email": "nobody@example.com",
+                                                        "password": "not-the-password-1"})
+    assert response.status_code == 401 and "X-RateLimit-Remaining" in response.headers
+    counters = list(redis_conn.scan_iter(pattern))  # shared by every web process
+    assert len(counters) == 4  # per IP and per email, by the minute and by the hour
+    assert all(int(redis_conn.get(key)) == 1 for key in counters)
 
 
 def test_logging_root_has_one_handler_however_many_apps(make_app):

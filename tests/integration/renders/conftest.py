@@ -13,8 +13,18 @@ from app.extensions import db, get_redis
 from app.models import RenderJob
 from app.services.storage import get_storage
 from app.tasks.queues import all_queues
+from tests.integration.delivery.conftest import (  # noqa: F401  (GCS fixtures, shared)
+    gcs,
+    gcs_app,
+    gcs_emulator,
+    gcs_settings,
+    signing_key,
+)
 from tests.support import render_media
+from tests.support.fake_stripe import FakeStripe
 from tests.support.job_runner import JobRunner
+
+STRIPE_TEST_KEY = "sk_test_" + "r" * 24
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +81,30 @@ NOTHING = {"rows": 0, "objects": [], "queued": 0, "rq_jobs": [], "temp": []}
 @pytest.fixture
 def jobs(app, app_ctx):
     return JobRunner(app)
+
+
+@pytest.fixture(scope="session")
+def make_paying_app(make_app, app):
+    """Apps with payments on, as production runs them: a Stripe key, the SDK pointed at a local
+    fake Stripe. New jobs wait in ``awaiting_payment`` (``app`` has migrated the database)."""
+    fake = FakeStripe().start()
+
+    def _make(**overrides):
+        return make_app(STRIPE_SECRET_KEY=STRIPE_TEST_KEY, STRIPE_API_BASE=fake.url,
+                        STRIPE_MAX_NETWORK_RETRIES=0, **overrides)
+
+    yield _make
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def paying_app(make_paying_app):
+    return make_paying_app()
+
+
+@pytest.fixture
+def paying_client(paying_app, app_ctx):
+    """A client of ``paying_app``, with its app context pushed for the test."""
+    with paying_app.app_context():
+        yield paying_app.test_client()
+        db.session.remove()

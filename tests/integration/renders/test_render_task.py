@@ -1,22 +1,22 @@
-"""The render task's failure handling, kept-output reuse and the maintenance tasks (in-process worker)."""
+"""The render task on an in-process worker: failure handling, kept-output reuse, the stored-size
+check, a cancel while the video uploads, and a completed row claimed again."""
 
 from __future__ import annotations
 
-import os
+import threading
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 from rq.registry import FailedJobRegistry
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import RenderJob, RenderStatus, utcnow
-from app.services import render_recovery
+from app.models import EmailDelivery, RenderJob, RenderStatus, utcnow
 from app.services.render_queue import enqueue_render, fetch_rq_job
 from app.services.render_workspace import keep_output, output_dir, sha256_file
 from app.services.storage import get_storage
-from app.tasks.queues import get_queue
-from app.tasks.schedule import PERIODIC_TASKS, enqueue_due_tasks
+from app.tasks.render import render_job_task
 from tests.support import render_media
 
 
@@ -92,65 +92,94 @@ def test_a_corrupted_kept_video_is_discarded(app_ctx, render_tmp, tmp_path):
     assert not output_dir(job_id).exists()
 
 
-def test_unpaid_uploads_are_deleted_after_the_retention(app_ctx, render_job_factory, tmp_path):
-    storage = get_storage()
-    source = tmp_path / "a.mp3"
-    source.write_bytes(b"ID3 not really")
-    old = render_job_factory(status=RenderStatus.AWAITING_PAYMENT)
-    recent = render_job_factory(status=RenderStatus.AWAITING_PAYMENT)
-    paid = render_job_factory(status=RenderStatus.QUEUED)
-    for job in (old, recent, paid):
-        storage.put_file(job.audio_key, source, content_type="audio/mpeg")
-    storage.put_file(f"uploads/{old.user_id}/{old.id}/background.png", source, content_type="image/png")
-    old.created_at = utcnow() - timedelta(hours=25)
-    db.session.commit()
-    assert render_recovery.delete_unpaid_uploads() == 1
-    assert list(storage.list(f"uploads/{old.user_id}/{old.id}/")) == []
-    assert reload(old.id).status == "expired" and reload(old.id).expired_at is not None
-    assert storage.exists(recent.audio_key) and storage.exists(paid.audio_key)
-    assert reload(recent.id).status == "awaiting_payment"
-    assert render_recovery.delete_unpaid_uploads() == 0  # nothing left to do the second time
+def _emails(job_id) -> list[EmailDelivery]:
+    db.session.rollback()
+    return list(db.session.scalars(select(EmailDelivery).where(EmailDelivery.render_job_id == job_id)))
 
 
-def test_temp_cleanup_keeps_what_is_in_use(app_ctx, render_job_factory, render_tmp):
-    running = render_job_factory(status=RenderStatus.RENDERING)
-    done = render_job_factory(status=RenderStatus.COMPLETED)
-    folders = {
-        "stale upload": render_tmp / "uploads" / "tmpabc",
-        "running work": render_tmp / "work" / f"{running.id}-xyz",
-        "dead work": render_tmp / "work" / f"{done.id}-xyz",
-        "queued output": render_tmp / "outputs" / str(running.id),
-        "finished output": render_tmp / "outputs" / str(done.id),
-    }
-    for path in folders.values():
-        path.mkdir(parents=True)
-        os.utime(path, (0, 0))
-    removed = render_recovery.cleanup_render_temp_files()
-    assert removed == {"uploads": 1, "work": 1, "outputs": 1}
-    assert folders["running work"].exists() and folders["queued output"].exists()
-    assert not folders["dead work"].exists() and not folders["finished output"].exists()
-
-
-def test_maintenance_tasks_are_scheduled_on_the_high_queue(app_ctx, redis_conn):
-    paths = {entry.func_path for entry in PERIODIC_TASKS}
-    mine = {"app.tasks.maintenance.reconcile_renders", "app.tasks.maintenance.clean_render_temp_files",
-            "app.tasks.maintenance.delete_unpaid_render_uploads"}
-    assert mine <= paths
-    enqueued = enqueue_due_tasks()
-    assert mine <= set(enqueued)
-    assert not mine & set(enqueue_due_tasks())  # not again within the period
-    names = {job.func_name for job in get_queue("high").jobs}
-    assert mine <= names
-
-
-def test_reconciler_leaves_healthy_jobs_alone(app, app_ctx, render_job_factory, monkeypatch):
-    monkeypatch.setitem(app.config, "RENDER_RECONCILE_GRACE_SECONDS", 0)
+def test_a_stored_video_whose_size_differs_from_the_render_is_never_completed(
+        client, auth_headers, render_job_factory, jobs, render_tmp, tmp_path):
     job = render_job_factory(status=RenderStatus.AWAITING_PAYMENT)
+    video = _small_mp4(tmp_path)
+    # storage will hold the file's bytes; the render said it made one byte more
+    keep_output(job.id, video, {"sha256": sha256_file(video), "size": video.stat().st_size + 1,
+                                "duration": 1.0})
     enqueue_render(job)
-    assert render_recovery.reconcile_render_jobs() == {"checked": 1, "requeued": 0, "failed": 0}
-    worn = render_job_factory(status=RenderStatus.RENDERING, attempts=5, rq_job_id="render-gone-5",
-                              started_at=utcnow() - timedelta(hours=1))
-    result = render_recovery.reconcile_render_jobs()
-    assert result["failed"] == 1
-    worn = reload(worn.id)
-    assert worn.status == "failed" and worn.error_code == "render_crashed"
+    jobs.run()
+    job = reload(job.id)
+    assert job.status == "queued" and job.error_code == "storage_unavailable"
+    assert job.completed_at is None and job.output_key is None
+    while jobs.release_scheduled():  # every retry meets the same mismatch
+        jobs.run()
+    job = reload(job.id)
+    assert job.status == "failed" and job.error_code == "storage_unavailable"
+    assert job.output_key is None and job.video_expires_at is None
+    assert [e.kind for e in _emails(job.id)] == ["render_failed"]  # never "video ready"
+    download = client.get(f"/api/v1/renders/{job.id}/download", headers=auth_headers(job.user))
+    assert download.status_code == 409
+
+
+def test_a_cancel_while_the_video_uploads_leaves_no_video(
+        app, gcs_app, gcs, client, auth_headers, render_job_factory, jobs, render_tmp, tmp_path):
+    job = render_job_factory(status=RenderStatus.AWAITING_PAYMENT)
+    video = _small_mp4(tmp_path)
+    keep_output(job.id, video, {"sha256": sha256_file(video), "size": video.stat().st_size,
+                                "duration": 1.0})  # rendered already: the attempt goes to the upload
+    enqueue_render(job)
+    rq_job_id = job.rq_job_id
+    headers = auth_headers(job.user)
+    upload = gcs.proxy.hold_next(method="POST", path_contains="/upload/")
+    answers, errors = [], []
+
+    def cancel_while_uploading():
+        try:
+            upload.wait_reached(timeout=60)
+            with app.app_context():
+                answers.append(app.test_client().post(f"/api/v1/renders/{job.id}/cancel",
+                                                      headers=headers))
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            upload.release()
+
+    owner = threading.Thread(target=cancel_while_uploading)
+    owner.start()
+    jobs.run()
+    owner.join(timeout=30)
+    assert errors == [] and answers[0].status_code == 200, answers[0].json if answers else errors
+    assert answers[0].json["status"] == "canceled"
+
+    assert fetch_rq_job(rq_job_id).return_value() == "canceled"
+    job = reload(job.id)
+    assert job.status == "canceled" and job.output_key is None and job.completed_at is None
+    assert len(gcs.proxy.requests_matching("POST", "/upload/", injected=False)) == 1  # it was stored
+    assert list(get_storage().list(f"renders/{job.user_id}/{job.id}")) == []  # and deleted again
+    assert not output_dir(job.id).exists()
+    assert _emails(job.id) == []
+
+
+def test_a_completed_row_claimed_again_finishes_delivery_once_without_rendering(
+        app_ctx, render_job_factory, jobs, render_tmp, tmp_path):
+    """The worker died after marking the job completed but before telling delivery; RQ then runs
+    the same attempt again."""
+    done_at = utcnow() - timedelta(minutes=5)
+    job = render_job_factory(status=RenderStatus.COMPLETED, attempts=1, started_at=done_at,
+                             completed_at=done_at)  # its audio is gone: a new render would fail
+    video = _small_mp4(tmp_path)
+    key = f"renders/{job.user_id}/{job.id}.mp4"
+    stored = get_storage().put_file(key, video, content_type="video/mp4")
+    job.rq_job_id, job.output_key, job.output_size = f"render-{job.id}-1", key, stored.size
+    job.output_checksum = sha256_file(video)
+    db.session.commit()
+
+    for _redelivery in range(2):
+        render_job_task.enqueue(str(job.id), 1, job_id=job.rq_job_id, queue="high")
+        jobs.run()
+        assert fetch_rq_job(job.rq_job_id).get_status() == "finished"
+    job = reload(job.id)
+    assert job.status == "completed" and job.attempts == 1
+    assert job.video_expires_at == done_at + timedelta(days=7)  # the retention clock started
+    assert (job.output_key, job.output_size) == (key, stored.size)  # the stored video, untouched
+    assert get_storage().stat(key).md5_hex == stored.md5_hex
+    (email,) = _emails(job.id)
+    assert email.kind == "video_ready" and email.status == "sent"

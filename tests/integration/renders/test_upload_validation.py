@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import RenderJob
 from app.services.render_queue import fetch_rq_job
 from app.services.storage import get_storage
+from app.services.uploads import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
 from tests.integration.renders.conftest import NOTHING, leftovers, upload
 from tests.support import render_media
 
@@ -73,14 +74,15 @@ def test_background_image_is_checked_reencoded_and_wired_to_the_template(
         assert not png.getexif()
 
 
-def test_with_payments_on_the_job_waits_for_payment(client, app, owner, auth_headers, media,
-                                                   render_tmp, monkeypatch):
-    monkeypatch.setitem(app.config, "PAYMENTS_ENABLED", True)
-    response = upload(client, auth_headers(owner), media["mp3"])
-    assert response.status_code == 201
+def test_with_payments_on_the_job_waits_for_payment(paying_client, owner, auth_headers, media,
+                                                   render_tmp):
+    response = upload(paying_client, auth_headers(owner), media["mp3"])
+    assert response.status_code == 201, response.json
     assert response.json["status"] == "awaiting_payment"
-    assert response.json["attempts"] == 0
-    assert leftovers(owner)["queued"] == 0
+    assert response.json["attempts"] == 0 and response.json["queued_at"] is None
+    assert response.json["price"] == {"amount": 199, "currency": "usd"}
+    found = leftovers(owner)
+    assert found["rows"] == 1 and found["queued"] == 0 and found["rq_jobs"] == []
 
 
 def _truncated_wav(media):
@@ -187,6 +189,49 @@ def test_bad_images_are_refused_and_leave_nothing(client, owner, auth_headers, m
     assert response.status_code == status, response.json
     assert response.json["error"]["code"] == code
     assert leftovers(owner, render_tmp) == NOTHING
+
+
+def _png_of(size: tuple[int, int]) -> bytes:
+    """A real PNG of that many pixels (one bit deep: a few KB even for 40 megapixels)."""
+    buffer = io.BytesIO()
+    Image.new("1", size).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_an_image_over_the_byte_limit_is_413_while_streaming(client, owner, auth_headers, media,
+                                                              render_tmp):
+    png_signature = render_media.image_bytes("PNG")[:16]
+    oversized = png_signature + b"\x00" * MAX_IMAGE_BYTES  # one chunk past the limit
+    response = upload(client, auth_headers(owner), media["mp3"], background=oversized)
+    assert response.status_code == 413, response.json
+    error = response.json["error"]
+    assert error["code"] == "upload_too_large"
+    assert error["details"] == {"field": "background", "limit_bytes": MAX_IMAGE_BYTES}
+    assert leftovers(owner, render_tmp) == NOTHING
+
+
+@pytest.mark.parametrize(("label", "size"), [
+    ("a side past the limit", (MAX_IMAGE_SIDE + 1, 16)),
+    ("too many pixels", (7000, MAX_IMAGE_PIXELS // 7000 + 1)),  # both sides allowed
+], ids=["side", "pixels"])
+def test_an_image_over_the_size_limit_is_422(client, owner, auth_headers, media, render_tmp,
+                                             label, size):
+    response = upload(client, auth_headers(owner), media["mp3"], background=_png_of(size))
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["code"] == "invalid_image_size"
+    assert "background" in response.json["error"]["details"]["fields"]
+    assert leftovers(owner, render_tmp) == NOTHING
+
+
+def test_an_image_at_the_size_limits_is_accepted(client, owner, auth_headers, media, render_tmp):
+    response = upload(client, auth_headers(owner), media["mp3"],
+                      background=_png_of((MAX_IMAGE_SIDE, 16)))
+    assert response.status_code == 201, response.json
+    job = db.session.get(RenderJob, uuid.UUID(response.json["id"]))
+    stored = render_tmp.parent / "wide.png"
+    get_storage().download_to(job.background_key, stored)
+    with Image.open(stored) as png:  # kept, scaled down to the stored size
+        assert png.size == (3840, 8)
 
 
 def test_webp_cover_is_accepted_for_the_radial_template(client, owner, auth_headers, media, render_tmp):

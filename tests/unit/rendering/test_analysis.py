@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -25,13 +28,12 @@ def run(signal: np.ndarray, sr: int, fps: int, block: int = 4096) -> np.ndarray:
 @pytest.mark.parametrize(("sr", "fps"), [(44100, 30), (48000, 24), (44100, 60), (22050, 24), (8000, 30)])
 def test_frame_bounds_are_exact_and_contiguous_for_an_hour(sr, fps):
     frames = 3600 * fps
-    i = np.arange(frames, dtype=np.int64)
-    starts, ends = (i * sr) // fps, ((i + 1) * sr) // fps
+    starts, ends = frame_bounds(np.arange(frames, dtype=np.int64), sr, fps)  # every frame of it
     assert starts[0] == 0
     assert np.array_equal(starts[1:], ends[:-1])  # no gap, no overlap
     assert ends[-1] == 3600 * sr  # the last frame ends exactly on the last sample of the hour
     assert set(np.unique(ends - starts)) <= {sr // fps, -(-sr // fps)}
-    for k in (0, 1, frames // 2, frames - 1):
+    for k in (0, 1, frames // 2, frames - 1):  # and the scalar form agrees
         assert frame_bounds(int(k), sr, fps) == (int(starts[k]), int(ends[k]))
 
 
@@ -174,17 +176,19 @@ def test_block_size_does_not_change_the_result():
     assert a.tobytes() == b.tobytes()
 
 
+FEATURES_JS = Path(__file__).resolve().parents[3] / "app" / "static" / "visualizer" / "features.js"
+
+
 def test_record_layout_matches_the_page():
-    assert FEATURE_DTYPE.itemsize == 400
+    """The records the worker writes are read by the page with the offsets in features.js."""
+    block = re.search(r"LAYOUT = Object\.freeze\(\{(.*?)\}\)", FEATURES_JS.read_text(), re.S)
+    layout = {key: int(value) for key, value in re.findall(r"(\w+):\s*(\d+)", block.group(1))}
     offsets = {name: FEATURE_DTYPE.fields[name][1] for name in FEATURE_DTYPE.names}
-    # app/static/visualizer/features.js LAYOUT
-    assert offsets == {
-        "bands": 0,
-        "wave": 128,
-        "wave_peak": 384,
-        "rms": 386,
-        "onset": 388,
-        "pulse": 390,
-        "phase": 392,
-        "reserved": 396,
-    }
+    assert FEATURE_DTYPE.itemsize == layout["recordSize"]
+    assert FEATURE_DTYPE.fields["bands"][0].shape == (layout["bands"],) == (N_BANDS,)
+    assert FEATURE_DTYPE.fields["wave"][0].shape == (layout["wavePoints"],) == (WAVE_POINTS,)
+    assert {name: offsets[name] for name in ("bands", "wave", "wave_peak", "rms", "onset", "pulse",
+                                             "phase")} == {
+        "bands": layout["offBands"], "wave": layout["offWave"], "wave_peak": layout["offPeak"],
+        "rms": layout["offRms"], "onset": layout["offOnset"], "pulse": layout["offPulse"],
+        "phase": layout["offPhase"]}
