@@ -63,7 +63,11 @@ def _clean_state(request):
     yield
     if "app" not in request.fixturenames:
         return
-    application = request.getfixturevalue("app")
+    reset_state(request.getfixturevalue("app"))
+
+
+def reset_state(application) -> None:
+    """Empty every table and the run's Redis database (what each test starts from)."""
     with application.app_context():
         db.session.remove()
         tables = ", ".join(t.name for t in reversed(db.metadata.sorted_tables))

@@ -13,13 +13,13 @@ import pytest
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, User
 from tests.integration.accounts.conftest import STRONG_PASSWORD
-from tests.integration.accounts.private_redis import PrivateRedis
 from tests.support import factories
+from tests.support.private_redis import PrivateRedis
 
 
 @pytest.fixture
 def private_redis(tmp_path):
-    server = PrivateRedis(tmp_path / "redis").start()
+    server = PrivateRedis(tmp_path / "redis", persistent=True).start()
     yield server
     server.stop()
 

@@ -7,7 +7,6 @@ import uuid
 import pytest
 
 from app.models import RenderStatus, utcnow
-from app.services.pricing import price_list
 from app.services.render_queue import enqueue_render, fetch_rq_job
 from app.tasks.queues import get_queue
 
@@ -75,13 +74,6 @@ def test_templates_are_listed_with_schemas_and_an_etag(client):
     assert again.status_code == 304 and again.data == b""
     changed = client.get("/api/v1/templates", headers={"If-None-Match": '"other"'})
     assert changed.status_code == 200
-
-
-def test_pricing_shows_the_price_table(client, app):
-    response = client.get("/api/v1/pricing")
-    assert response.status_code == 200
-    with app.app_context():
-        assert response.json == price_list()
 
 
 def test_cancel_a_queued_job_takes_it_off_the_queue(client, owner, auth_headers, render_job_factory):
