@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Blueprint, Flask, current_app
+from flask import current_app
 
 GCS_PUBLIC_ORIGIN = "https://storage.googleapis.com"
 
@@ -46,13 +46,10 @@ def content_security_policy(config: Mapping) -> str:
     ])
 
 
-def init_security(app: Flask, bp: Blueprint) -> None:
-    app.extensions["frontend_csp"] = content_security_policy(app.config)
-
-    @bp.after_request
-    def _app_headers(response):
-        response.headers["Content-Security-Policy"] = current_app.extensions["frontend_csp"]
-        response.headers.setdefault("Cache-Control", "no-cache")
-        response.headers.setdefault("Permissions-Policy",
-                                    "camera=(), microphone=(), geolocation=(), payment=()")
-        return response
+def apply_headers(response):
+    """After every response of the web app's blueprint (pages and assets)."""
+    response.headers["Content-Security-Policy"] = current_app.extensions["frontend_csp"]
+    response.headers.setdefault("Cache-Control", "no-cache")
+    response.headers.setdefault("Permissions-Policy",
+                                "camera=(), microphone=(), geolocation=(), payment=()")
+    return response

@@ -49,17 +49,20 @@ export function showFieldErrors(form, err) {
   return first;
 }
 
+// The button's label is its <span> when it has an icon, else its text.
 export function setBusy(button, busy, busyLabel) {
   if (!button) return;
+  const label = button.querySelector('span') || button;
   if (busy) {
-    button.dataset.label = button.dataset.label || button.textContent;
+    if (button.dataset.label === undefined) button.dataset.label = label.textContent;
     button.disabled = true;
     button.setAttribute('aria-busy', 'true');
-    if (busyLabel) button.lastChild.textContent = busyLabel;
+    if (busyLabel) label.textContent = busyLabel;
   } else {
     button.disabled = false;
     button.removeAttribute('aria-busy');
-    if (busyLabel && button.dataset.label) button.lastChild.textContent = button.dataset.label.trim();
+    if (button.dataset.label !== undefined) label.textContent = button.dataset.label;
+    delete button.dataset.label;
   }
 }
 

@@ -5,7 +5,7 @@ import { createVisualizer } from '/static/visualizer/visualizer.js';
 import { formatTime } from '../dom.js';
 
 export class Preview {
-  // elements: {canvas, audio, playButton, playLabel, playIcon, time, status}
+  // elements: {canvas, audio, player, playButton, playLabel, playIcon, time, status}
   constructor(elements, { onTime = () => {} } = {}) {
     Object.assign(this, elements);
     this.onTime = onTime;
@@ -15,6 +15,7 @@ export class Preview {
     this.assets = {};
     this.trimStart = 0;
     this.trimEnd = 0;
+    this.demo = false; // sample features until a song is chosen: a still frame, no player
     this.building = 0;
     this.frame = null;
     this.playButton.addEventListener('click', () => this.toggle());
@@ -33,8 +34,9 @@ export class Preview {
   get playing() { return !this.audio.paused && !this.audio.ended; }
 
   // New features (after a trim or fps change) and/or a new config or images: rebuild and redraw.
-  async update({ features = this.features, config = this.config, assets = this.assets, trimStart = this.trimStart, trimEnd = this.trimEnd }) {
-    Object.assign(this, { features, config, assets, trimStart, trimEnd });
+  async update({ features = this.features, config = this.config, assets = this.assets, trimStart = this.trimStart, trimEnd = this.trimEnd, demo = this.demo }) {
+    Object.assign(this, { features, config, assets, trimStart, trimEnd, demo });
+    this.player.hidden = demo;
     if (!features || !config) return;
     const ticket = ++this.building;
     try {
@@ -52,6 +54,7 @@ export class Preview {
   frameIndex() {
     const fps = this.config ? this.config.fps : 30;
     const frames = this.visualizer ? this.visualizer.frameCount : 1;
+    if (this.demo) return Math.floor(frames * 0.4);
     return Math.min(frames - 1, Math.max(0, Math.floor((this.audio.currentTime - this.trimStart) * fps)));
   }
 
@@ -110,6 +113,7 @@ export class Preview {
     this.audio.pause();
     this.visualizer = null;
     this.features = null;
+    this.demo = false;
     this.building += 1;
     delete this.canvas.dataset.ready;
   }

@@ -7,7 +7,7 @@ import { startPage } from '../page.js';
 import { Analyzer, decodeAudio } from '../create/audio_analysis.js';
 import { readTags } from '../create/audio_tags.js';
 import { audioFileProblem, bindAudioPicker } from '../create/files.js';
-import { templatePicker } from '../create/gallery.js';
+import { demoFeatures, templatePicker } from '../create/gallery.js';
 import { OptionsForm } from '../create/options_form.js';
 import { Preview } from '../create/preview.js';
 import { goToCheckout, priceOf, sendRender } from '../create/submit.js';
@@ -26,7 +26,7 @@ const state = { file: null, url: null, audio: null, pricing: null, catalog: null
 const analyzer = new Analyzer();
 
 const preview = new Preview({
-  canvas: $('#preview-canvas'), audio: $('#preview-audio'), playButton: $('#play-button'),
+  canvas: $('#preview-canvas'), audio: $('#preview-audio'), player: $('#player'), playButton: $('#play-button'),
   playLabel: $('#play-label'), playIcon: $('#play-icon'), time: $('#preview-time'), status: $('#preview-status'),
 }, { onTime: (t) => trim.setPlayhead(t) });
 
@@ -84,6 +84,22 @@ function showPrice() {
   const price = priceOf(state.pricing, size, seconds);
   line.hidden = !price;
   line.textContent = price ? `Price: ${price} for ${formatTime(seconds, { tenths: true })} at ${size.replace('x', ' × ')}. You pay on the next page, with Stripe.` : '';
+}
+
+// Until a song is chosen the preview shows the template on a sample beat, as a still.
+function showSample() {
+  const sample = demoFeatures();
+  $('#preview').hidden = false;
+  preview.update({ features: sample, config: options.config({ forPreview: true }), demo: true, trimStart: 0, trimEnd: sample.duration })
+    .then(() => { if (preview.demo) preview.status.textContent = 'A sample beat until you choose a song: settings show here as you change them.'; });
+}
+
+// The song-and-preview column stays in view while the settings scroll, when it fits the window.
+function keepStageInView() {
+  const stage = $('.create-stage');
+  const fit = () => stage.classList.toggle('fits', stage.scrollHeight + 32 <= window.innerHeight);
+  new ResizeObserver(fit).observe(stage);
+  window.addEventListener('resize', fit);
 }
 
 // -- choosing the song ----------------------------------------------------------------------
@@ -205,6 +221,7 @@ form.addEventListener('submit', (event) => { event.preventDefault(); if (!state.
 $('#upload-cancel').addEventListener('click', () => state.uploading && state.uploading.abort());
 window.addEventListener('beforeunload', (event) => { if (state.uploading) event.preventDefault(); });
 bindAudioPicker({ input: fileInput, zone: $('#dropzone'), onFile: chooseFile });
+keepStageInView();
 
 // -- start ------------------------------------------------------------------------------------
 
@@ -223,6 +240,7 @@ async function loadCatalog() {
   };
   templatePicker($('#template-picker'), templates, { selected: templates[0].id, onSelect: select });
   select(templates[0].id);
+  if (!state.file) showSample();
   if (settings.payments_enabled) {
     api('pricing', { auth: false }).then((pricing) => { state.pricing = pricing; showPrice(); }).catch(() => {});
   }
