@@ -68,8 +68,7 @@ def fake_stripe():
 def paid_server(app, make_app, fake_stripe):
     """Payments on, Stripe's SDK talking to the local fake."""
     with LiveServer(make_app(STRIPE_SECRET_KEY=STRIPE_TEST_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                             STRIPE_API_BASE=fake_stripe.url, STRIPE_MAX_NETWORK_RETRIES=0,
-                             PAYMENTS_ENABLED=True)) as server:
+                             STRIPE_API_BASE=fake_stripe.url, STRIPE_MAX_NETWORK_RETRIES=0)) as server:
         yield server
 
 

@@ -27,8 +27,14 @@ if (checkout) {
   window.history.replaceState(null, '', window.location.pathname);
 }
 
+// Back from paying: Stripe's confirmation (the webhook) may take a moment; do not offer to pay again.
+const justPaid = checkout === 'success';
+
 const MESSAGES = {
-  awaiting_payment: () => (settings.payments_enabled ? 'This render starts once it is paid for.' : 'This render is waiting to start.'),
+  awaiting_payment: () => {
+    if (!settings.payments_enabled) return 'This render is waiting to start.';
+    return justPaid ? 'Confirming your payment with Stripe…' : 'This render starts once it is paid for.';
+  },
   queued: () => 'Waiting for a free renderer…',
   rendering: () => 'Drawing every frame and encoding the video…',
   completed: (j) => (j.video_expires_at ? `Your video is ready. It is kept until ${formatDate(j.video_expires_at)}.` : 'Your video is ready.'),
@@ -77,7 +83,7 @@ function render(j) {
   $('#job-message').textContent = MESSAGES[j.status] ? MESSAGES[j.status](j) : '';
   $('#job-error').hidden = !j.error || j.status !== 'failed';
   $('#job-error-message').textContent = j.error ? j.error.message : '';
-  $('#pay-button').hidden = !(settings.payments_enabled && j.status === 'awaiting_payment');
+  $('#pay-button').hidden = !(settings.payments_enabled && j.status === 'awaiting_payment' && !justPaid);
   $('#cancel-button').hidden = !CANCELABLE.has(j.status);
   $('#retry-button').hidden = j.status !== 'failed';
   $('#download-button').hidden = j.status !== 'completed';
@@ -139,7 +145,7 @@ async function act(button, path, label) {
 function pollDelay() {
   if (!job) return 2000;
   if (ACTIVE.has(job.status)) return 1000;
-  if (job.status === 'awaiting_payment') return checkout === 'success' ? 1500 : 5000;
+  if (job.status === 'awaiting_payment') return justPaid ? 1500 : 5000;
   return null; // finished: nothing changes any more
 }
 
