@@ -40,6 +40,8 @@ def test_sign_up_drop_preview_trim_render_watch_and_download(browse, worker, cli
 
     web.drop_file("#dropzone", clips["song"])
     page.wait_for_selector("#preview-canvas[data-ready]")
+    # analysed off the main thread
+    expect(page.locator("#preview-canvas")).to_have_attribute("data-analysis", "worker")
     assert page.locator("#file-name").text_content() == "three-seconds.mp3"
     expect(page.get_by_label("Title", exact=True)).to_have_value("Three Seconds")  # from the file's tags
     # nothing has been sent yet: the preview is drawn from the file in the browser

@@ -24,9 +24,10 @@ def serve_checkout_pages(page, fake_stripe) -> list[str]:
         shown.append(session_id)
         session = fake_stripe.session(session_id)
         success = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id)
+        cancel = session["cancel_url"]
         route.fulfill(status=200, content_type="text/html", body=(
             "<!doctype html><title>Checkout</title>"
-            f'<a href="{html.escape(success)}">Pay</a> <a href="{html.escape(session["cancel_url"])}">Back</a>'))
+            f'<a href="{html.escape(success)}">Pay</a> <a href="{html.escape(cancel)}">Back</a>'))
 
     page.route("https://checkout.stripe.test/**", checkout_page)
     return shown
@@ -58,7 +59,8 @@ def test_pay_and_render_through_checkout_then_cancel(browse, paid_server, fake_s
     web.snap("job-paid-return")
 
     session = fake_stripe.complete_session(sessions[0])
-    assert deliver(paid_server.app.test_client(), make_event("checkout.session.completed", session)).status_code == 200
+    paid = deliver(paid_server.app.test_client(), make_event("checkout.session.completed", session))
+    assert paid.status_code == 200
     expect(page.locator("#job-status .badge")).to_have_text("Queued", timeout=15_000)
 
     page.get_by_role("button", name="Cancel the render").click()
@@ -74,5 +76,6 @@ def test_pay_and_render_through_checkout_then_cancel(browse, paid_server, fake_s
     payment = page.locator("#history-rows tr", has_text="Payment")
     expect(payment.locator(".badge")).to_have_text("Paid")
     expect(payment).to_contain_text("$2.99")
-    expect(page.locator("#history-rows tr", has_text="Three Seconds").locator(".badge")).to_have_text("Canceled")
+    render = page.locator("#history-rows tr", has_text="Three Seconds")
+    expect(render.locator(".badge")).to_have_text("Canceled")
     web.snap("history-payments")

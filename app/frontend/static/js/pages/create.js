@@ -22,7 +22,7 @@ const fileAlert = $('#file-alert');
 const submitAlert = $('#submit-alert');
 const submitButton = $('#submit-button');
 
-const state = { file: null, url: null, audio: null, pricing: null, catalog: null, uploading: null, analysing: 0 };
+const state = { file: null, url: null, audio: null, refusal: '', pricing: null, catalog: null, uploading: null, analysing: 0 };
 const analyzer = new Analyzer();
 
 const preview = new Preview({
@@ -63,13 +63,17 @@ function analyse() {
   if (!state.audio) return;
   preview.status.textContent = 'Updating the preview…';
   analyseTimer = setTimeout(async () => {
-    const config = options.config({ forPreview: true });
+    const { fps } = options.config();
+    const [trimStart, trimEnd] = [trim.start, trim.end];
     const started = ++state.analysing;
     try {
-      const features = await analyzer.analyze(trim.start, trim.end, config.fps);
+      const features = await analyzer.analyze(trimStart, trimEnd, fps);
       if (!features || started !== state.analysing) return;
-      lastFps = config.fps;
-      await preview.update({ features, config, assets: options.usedImages(options.bitmaps), trimStart: trim.start, trimEnd: trim.end });
+      lastFps = fps;
+      $('#preview-canvas').dataset.analysis = analyzer.worker ? 'worker' : 'page';
+      // the settings as they are now: they may have changed while the analysis ran
+      await preview.update({ features, config: options.config({ forPreview: true }),
+        assets: options.usedImages(options.bitmaps), trimStart, trimEnd });
     } catch (err) {
       preview.status.textContent = `The preview could not be updated: ${err.message}`;
     }
@@ -111,6 +115,7 @@ async function chooseFile(file) {
   if (problem) { showMessage(fileAlert, problem); return; }
   state.file = file;
   state.audio = null;
+  state.refusal = '';
   if (state.url) URL.revokeObjectURL(state.url);
   state.url = URL.createObjectURL(file);
   preview.reset();
@@ -139,15 +144,16 @@ async function chooseFile(file) {
   }
   const seconds = state.audio.duration;
   $('#file-details').textContent = `${formatTime(seconds, { tenths: true })} · ${formatBytes(file.size)}`;
+  // the server measures the whole file (not the trimmed part) against these limits
   if (seconds > settings.max_audio_seconds) {
-    showMessage(fileAlert, `This song is ${formatTime(seconds)} long; the longest you can render is ${formatTime(settings.max_audio_seconds)}. Trim it below.`);
+    state.refusal = `This song is ${formatTime(seconds)} long; the longest you can upload is ${formatTime(settings.max_audio_seconds)}. Choose a shorter file.`;
   } else if (seconds < minLength) {
-    showMessage(fileAlert, `This song is too short: a video needs at least ${minLength} s of audio.`);
+    state.refusal = `This song is too short: a video needs at least ${minLength} s of audio.`;
   }
+  if (state.refusal) showMessage(fileAlert, state.refusal);
   analyzer.setSamples(state.audio.samples, state.audio.sampleRate);
   $('#trim').hidden = false;
   trim.setAudio(seconds, state.audio.peaks);
-  if (seconds > settings.max_audio_seconds) trim.set('end', settings.max_audio_seconds, false);
   analyse();
   showPrice();
 }
@@ -173,8 +179,8 @@ function showUpload(visible) {
 
 async function submit() {
   clearAlert(submitAlert);
-  if (!state.file) {
-    showMessage(submitAlert, 'Choose an audio file first.');
+  if (!state.file || state.refusal) {
+    showMessage(submitAlert, state.refusal || 'Choose an audio file first.');
     fileInput.focus();
     return;
   }

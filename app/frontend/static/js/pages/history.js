@@ -53,7 +53,7 @@ function go(delta) {
   const url = new URL(window.location.href);
   url.searchParams.set('page', String(page));
   window.history.replaceState(null, '', url);
-  load().then(() => $('#history-table').focus?.());
+  load();
 }
 
 $('#history-prev').addEventListener('click', () => go(-1));

@@ -1,7 +1,7 @@
 // The page the reset email links to: /reset-password?token=... sets a new password.
 import { api } from '../api.js';
 import { showMessage } from '../alerts.js';
-import { $ } from '../dom.js';
+import { $, h } from '../dom.js';
 import { bindForm, bindShowPassword, checks } from '../forms.js';
 import { startPage } from '../page.js';
 
@@ -18,7 +18,7 @@ bindShowPassword(form);
 if (!token) {
   form.hidden = true;
   showMessage(alert, 'This link has no reset token. Ask for a new link from the "Forgot your password?" page.');
-  alert.append(Object.assign(document.createElement('a'), { href: '/forgot-password', textContent: 'Ask for a new link' }));
+  alert.append(h('p', {}, h('a', { href: '/forgot-password' }, 'Ask for a new link')));
 } else {
   bindForm(form, {
     alert,
