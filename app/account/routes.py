@@ -11,7 +11,7 @@ from app.account.schemas import (
 )
 from app.auth.guards import auth_required, current_user
 from app.auth.limits import ACCOUNT_CHANGE_PER_IP, client_ip
-from app.auth.refresh_cookie import deliver_refresh_token
+from app.auth.refresh_cookie import TRANSPORT_PARAMETER, deliver_refresh_token
 from app.auth.schemas import ErrorResponseSchema, UserSchema
 from app.extensions import limiter
 from app.services import accounts
@@ -34,7 +34,7 @@ def get_account():
 @bp.patch("")
 @auth_required(fresh=True)
 @limiter.limit(ACCOUNT_CHANGE_PER_IP, key_func=client_ip)
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=AUTH_DOC, parameters=[TRANSPORT_PARAMETER])
 @bp.arguments(AccountUpdateSchema)
 @bp.response(200, AccountUpdateResultSchema)
 @bp.alt_response(401, schema=ErrorResponseSchema,

@@ -17,6 +17,13 @@ from __future__ import annotations
 from flask import after_this_request, current_app, request
 
 TRANSPORT_HEADER = "X-Refresh-Token-Transport"
+# The header as an OpenAPI parameter, for @bp.doc(parameters=[TRANSPORT_PARAMETER]).
+TRANSPORT_PARAMETER = {
+    "in": "header", "name": TRANSPORT_HEADER, "required": False,
+    "schema": {"type": "string", "enum": ["cookie"]},
+    "description": "cookie: the refresh token travels in an HttpOnly cookie (the web app's way), "
+                   "not in the JSON body; refresh and logout then read it from the cookie.",
+}
 
 
 def cookie_requested() -> bool:

@@ -17,7 +17,7 @@ from app.auth.limits import (
     client_ip,
     email_in_body,
 )
-from app.auth.refresh_cookie import clear_refresh_cookie, deliver_refresh_token
+from app.auth.refresh_cookie import TRANSPORT_PARAMETER, clear_refresh_cookie, deliver_refresh_token
 from app.auth.schemas import (
     AccessTokenSchema,
     AuthSessionSchema,
@@ -48,6 +48,7 @@ def _session_body(session: accounts.AuthSession) -> dict:
 
 @bp.post("/register")
 @limiter.limit(REGISTER_PER_IP, key_func=client_ip)
+@bp.doc(parameters=[TRANSPORT_PARAMETER])
 @bp.arguments(CredentialsSchema)
 @bp.response(201, AuthSessionSchema)
 @bp.alt_response(409, schema=ErrorResponseSchema, description="The email is already registered.")
@@ -62,6 +63,7 @@ def register(body):
 @bp.post("/login")
 @limiter.limit(LOGIN_PER_EMAIL, key_func=email_in_body)
 @limiter.limit(LOGIN_PER_IP, key_func=client_ip)
+@bp.doc(parameters=[TRANSPORT_PARAMETER])
 @bp.arguments(CredentialsSchema)
 @bp.response(200, AuthSessionSchema)
 @bp.alt_response(401, schema=ErrorResponseSchema,
@@ -75,7 +77,7 @@ def login(body):
 
 @bp.post("/refresh")
 @auth_required(refresh=True, refresh_cookie=True)
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=AUTH_DOC, parameters=[TRANSPORT_PARAMETER])
 @bp.response(200, AccessTokenSchema)
 @bp.alt_response(401, schema=ErrorResponseSchema, description="Missing, expired or revoked refresh token.")
 def refresh():
@@ -89,7 +91,7 @@ def refresh():
 
 @bp.post("/logout")
 @auth_required(verify_type=False, refresh_cookie=True)
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=AUTH_DOC, parameters=[TRANSPORT_PARAMETER])
 @bp.response(204)
 @bp.alt_response(401, schema=ErrorResponseSchema, description="Missing, expired or already revoked token.")
 def logout():

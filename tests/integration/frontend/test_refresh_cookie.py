@@ -96,3 +96,14 @@ def test_the_cookie_is_secure_over_https(client, base_url):
                            json={"email": "ada@example.com", "password": STRONG_PASSWORD})
     assert response.status_code == 201
     assert set_cookie(response)[COOKIE]["secure"]
+
+
+def test_the_openapi_document_describes_the_header(client):
+    spec = client.get("/api/openapi.json").json
+    for path, method in [("/api/v1/auth/login", "post"), ("/api/v1/auth/register", "post"),
+                         ("/api/v1/auth/refresh", "post"), ("/api/v1/auth/logout", "post"),
+                         ("/api/v1/account", "patch")]:
+        names = [p["name"] for p in spec["paths"][path][method].get("parameters", [])]
+        assert "X-Refresh-Token-Transport" in names, (path, method)
+    session = spec["components"]["schemas"]["AuthSession"]
+    assert "refresh_token" not in session.get("required", [])

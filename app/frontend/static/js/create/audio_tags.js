@@ -83,7 +83,8 @@ function vorbisComments(data, offset) {
   let pos = offset;
   const u32 = () => { const v = view.getUint32(pos, true); pos += 4; return v; };
   try {
-    pos += u32(); // vendor string
+    const vendorLength = u32();
+    pos += vendorLength; // the vendor string
     const count = u32();
     for (let i = 0; i < count && pos < data.length; i++) {
       const length = u32();

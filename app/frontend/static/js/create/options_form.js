@@ -124,7 +124,16 @@ export class OptionsForm {
     const name = key.replace(/_image$/, '');
     const input = h('input', { id, type: 'file', accept: 'image/png,image/jpeg,image/webp', 'data-api-field': name,
       'aria-describedby': `${id}-hint` });
-    const chosen = h('span', { class: 'hint', id: `${id}-hint` }, this.files[name] ? `Chosen: ${this.files[name].name}` : spec.description || 'PNG, JPEG or WebP.');
+    const chosen = h('span', { class: 'hint', id: `${id}-hint` }, spec.description || 'PNG, JPEG or WebP.');
+    if (this.files[name]) { // the image chosen under another template: show it in this field too
+      try {
+        const carried = new DataTransfer();
+        carried.items.add(this.files[name]);
+        input.files = carried.files;
+      } catch {
+        chosen.textContent = `Chosen: ${this.files[name].name}`;
+      }
+    }
     const remove = h('button', { type: 'button', class: 'secondary button-small', hidden: !this.files[name] }, `Remove ${(spec.title || name).toLowerCase()}`);
     input.addEventListener('change', async () => {
       const file = input.files && input.files[0];
@@ -140,7 +149,6 @@ export class OptionsForm {
         return;
       }
       this.files[name] = file;
-      chosen.textContent = `Chosen: ${file.name}`;
       remove.hidden = false;
       this.changed(key, name);
     });
@@ -148,7 +156,6 @@ export class OptionsForm {
       delete this.files[name];
       delete this.bitmaps[name];
       input.value = '';
-      chosen.textContent = spec.description || 'PNG, JPEG or WebP.';
       remove.hidden = true;
       this.changed(key, null);
       input.focus();
