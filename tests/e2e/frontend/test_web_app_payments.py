@@ -67,6 +67,7 @@ def test_pay_and_render_through_checkout_then_cancel(browse, paid_server, fake_s
     dialog = page.get_by_role("dialog", name="Cancel this render?")
     expect(dialog).to_be_visible()
     expect(page.get_by_role("button", name="No, keep it")).to_be_focused()  # the safe choice first
+    expect(dialog).to_contain_text("canceling it does not refund the payment")
     web.snap("job-cancel-dialog")
     page.get_by_role("button", name="Yes, cancel the render").click()
     expect(page.locator("#job-status .badge")).to_have_text("Canceled")

@@ -134,3 +134,11 @@ def test_no_script_inserts_markup():
 def test_unknown_pages_and_non_uuid_jobs_are_404(client):
     assert client.get("/renders/not-a-uuid").status_code == 404
     assert client.get("/nope").status_code == 404
+
+
+def test_the_limits_the_page_checks_are_the_servers():
+    from app.frontend import routes
+    from app.services import uploads
+
+    assert routes.MAX_IMAGE_MB * 1024 * 1024 == uploads.MAX_IMAGE_BYTES
+    assert routes.MIN_AUDIO_SECONDS == uploads.MIN_AUDIO_SECONDS

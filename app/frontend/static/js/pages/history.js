@@ -8,8 +8,9 @@ const PER_PAGE = 20;
 const settings = pageConfig();
 let page = Math.max(1, Number(new URLSearchParams(window.location.search).get('page')) || 1);
 
+// On narrow screens each cell shows its column name first (pages.css), but "What" needs none.
 function cell(label, ...content) {
-  return h('td', { dataset: { label } }, ...content);
+  return h('td', label === 'What' ? {} : { dataset: { label } }, ...content);
 }
 
 function row(item) {

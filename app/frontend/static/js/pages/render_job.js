@@ -179,6 +179,7 @@ $('#pay-button').addEventListener('click', (e) => act(e.currentTarget, `renders/
 $('#retry-button').addEventListener('click', (e) => act(e.currentTarget, `renders/${jobId}/retry`, 'Retrying…'));
 $('#cancel-button').addEventListener('click', () => {
   const dialog = $('#cancel-dialog');
+  $('#cancel-paid').hidden = !(job && job.paid_at);
   dialog.returnValue = '';
   dialog.showModal();
 });
