@@ -24,6 +24,7 @@ API_BLUEPRINTS: list[str] = [
     "app.renders.routes",
     "app.auth.routes",
     "app.account.routes",
+    "app.frontend",  # the web app's pages and assets (init_app)
 ]
 
 

@@ -93,6 +93,11 @@ class Config:
         # JWT
         self.JWT_ACCESS_TOKEN_EXPIRES = _int(env, "JWT_ACCESS_TOKEN_SECONDS", 15 * 60)
         self.JWT_REFRESH_TOKEN_EXPIRES = _int(env, "JWT_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600)
+        # The web app's refresh token travels in an HttpOnly cookie (app/auth/refresh_cookie.py);
+        # a custom request header plus SameSite=Strict stand in for flask-jwt-extended's CSRF pair.
+        self.JWT_REFRESH_COOKIE_NAME = "waveframe_refresh"
+        self.JWT_REFRESH_COOKIE_PATH = "/api/v1/auth"
+        self.JWT_COOKIE_CSRF_PROTECT = False
 
         # Storage
         self.STORAGE_BACKEND = env.get("STORAGE_BACKEND", "local")
@@ -126,7 +131,10 @@ class Config:
 
         # Web
         self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
-        self.FRONTEND_URL = env.get("FRONTEND_URL", "http://127.0.0.1:5000").rstrip("/")
+        # The port `make run` serves on; links in emails follow it unless FRONTEND_URL is set.
+        self.WAVEFRAME_PORT = _int(env, "WAVEFRAME_PORT", 5000)
+        self.FRONTEND_URL = (env.get("FRONTEND_URL")
+                             or f"http://127.0.0.1:{self.WAVEFRAME_PORT}").rstrip("/")
         self.FORCE_HTTPS = _bool(env.get("FORCE_HTTPS"), self.APP_ENV == "production")
         self.PROXY_HOPS = _int(env, "PROXY_HOPS", 1)
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")

@@ -11,6 +11,7 @@ from app.account.schemas import (
 )
 from app.auth.guards import auth_required, current_user
 from app.auth.limits import ACCOUNT_CHANGE_PER_IP, client_ip
+from app.auth.refresh_cookie import TRANSPORT_PARAMETER, deliver_refresh_token
 from app.auth.schemas import ErrorResponseSchema, UserSchema
 from app.extensions import limiter
 from app.services import accounts
@@ -33,7 +34,7 @@ def get_account():
 @bp.patch("")
 @auth_required(fresh=True)
 @limiter.limit(ACCOUNT_CHANGE_PER_IP, key_func=client_ip)
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=AUTH_DOC, parameters=[TRANSPORT_PARAMETER])
 @bp.arguments(AccountUpdateSchema)
 @bp.response(200, AccountUpdateResultSchema)
 @bp.alt_response(401, schema=ErrorResponseSchema,
@@ -51,8 +52,9 @@ def update_account(body):
     result = accounts.update_account(current_user(), current_password=body["current_password"],
                                      email=body.get("email"), password=body.get("password"))
     tokens = result.tokens
-    return {"user": result.user, "access_token": tokens.access_token if tokens else None,
-            "refresh_token": tokens.refresh_token if tokens else None}
+    return deliver_refresh_token({
+        "user": result.user, "access_token": tokens.access_token if tokens else None,
+        "refresh_token": tokens.refresh_token if tokens else None})
 
 
 @bp.get("/history")

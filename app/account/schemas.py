@@ -28,7 +28,9 @@ class AccountUpdateResultSchema(ma.Schema):
     user = ma.fields.Nested(UserSchema, required=True)
     access_token = ma.fields.String(allow_none=True, metadata={
         "description": "Set when the password changed: every earlier token was revoked."})
-    refresh_token = ma.fields.String(allow_none=True)
+    refresh_token = ma.fields.String(allow_none=True, metadata={
+        "description": "Absent when the request sent 'X-Refresh-Token-Transport: cookie' (the "
+                       "new refresh token is then set as an HttpOnly cookie)."})
 
 
 class HistoryArgsSchema(ma.Schema):

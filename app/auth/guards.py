@@ -11,22 +11,36 @@ from __future__ import annotations
 import functools
 import uuid
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_jwt_extended import current_user as _jwt_current_user
-from flask_jwt_extended import jwt_required
+from flask_jwt_extended import jwt_required, verify_jwt_in_request
 
+from app.auth.refresh_cookie import token_locations
 from app.errors import Forbidden, error_response
 from app.extensions import db, jwt
 from app.models import User
 
 
 def auth_required(*, fresh: bool = False, refresh: bool = False, optional: bool = False,
-                  verify_type: bool = True):
+                  verify_type: bool = True, refresh_cookie: bool = False):
     """A valid, unrevoked access token (or refresh token) of an active user.
 
-    ``verify_type=False`` accepts either kind of token (logout).
+    ``verify_type=False`` accepts either kind of token (logout). ``refresh_cookie=True`` also
+    accepts the web app's refresh-token cookie, when the request asks for it with the header
+    of ``app.auth.refresh_cookie`` (refresh, logout).
     """
-    return jwt_required(fresh=fresh, refresh=refresh, optional=optional, verify_type=verify_type)
+    if not refresh_cookie:
+        return jwt_required(fresh=fresh, refresh=refresh, optional=optional,
+                            verify_type=verify_type)
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request(optional=optional, fresh=fresh, refresh=refresh,
+                                  locations=token_locations(), verify_type=verify_type)
+            return current_app.ensure_sync(view)(*args, **kwargs)
+        return wrapper
+    return decorate
 
 
 def admin_required():

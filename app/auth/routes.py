@@ -17,6 +17,7 @@ from app.auth.limits import (
     client_ip,
     email_in_body,
 )
+from app.auth.refresh_cookie import TRANSPORT_PARAMETER, clear_refresh_cookie, deliver_refresh_token
 from app.auth.schemas import (
     AccessTokenSchema,
     AuthSessionSchema,
@@ -40,12 +41,14 @@ def _access_lifetime() -> int:
 
 
 def _session_body(session: accounts.AuthSession) -> dict:
-    return {"access_token": session.access_token, "refresh_token": session.refresh_token,
-            "expires_in": _access_lifetime(), "user": session.user}
+    return deliver_refresh_token({
+        "access_token": session.access_token, "refresh_token": session.refresh_token,
+        "expires_in": _access_lifetime(), "user": session.user})
 
 
 @bp.post("/register")
 @limiter.limit(REGISTER_PER_IP, key_func=client_ip)
+@bp.doc(parameters=[TRANSPORT_PARAMETER])
 @bp.arguments(CredentialsSchema)
 @bp.response(201, AuthSessionSchema)
 @bp.alt_response(409, schema=ErrorResponseSchema, description="The email is already registered.")
@@ -60,6 +63,7 @@ def register(body):
 @bp.post("/login")
 @limiter.limit(LOGIN_PER_EMAIL, key_func=email_in_body)
 @limiter.limit(LOGIN_PER_IP, key_func=client_ip)
+@bp.doc(parameters=[TRANSPORT_PARAMETER])
 @bp.arguments(CredentialsSchema)
 @bp.response(200, AuthSessionSchema)
 @bp.alt_response(401, schema=ErrorResponseSchema,
@@ -72,24 +76,31 @@ def login(body):
 
 
 @bp.post("/refresh")
-@auth_required(refresh=True)
-@bp.doc(security=AUTH_DOC)
+@auth_required(refresh=True, refresh_cookie=True)
+@bp.doc(security=AUTH_DOC, parameters=[TRANSPORT_PARAMETER])
 @bp.response(200, AccessTokenSchema)
 @bp.alt_response(401, schema=ErrorResponseSchema, description="Missing, expired or revoked refresh token.")
 def refresh():
-    """Exchange the refresh token (as the Bearer token) for a new access token."""
+    """Exchange the refresh token (as the Bearer token) for a new access token.
+
+    The web app sends ``X-Refresh-Token-Transport: cookie`` instead, with its HttpOnly cookie.
+    """
     token = accounts.refresh_access_token(current_user(), get_jwt())
     return {"access_token": token, "expires_in": _access_lifetime()}
 
 
 @bp.post("/logout")
-@auth_required(verify_type=False)
-@bp.doc(security=AUTH_DOC)
+@auth_required(verify_type=False, refresh_cookie=True)
+@bp.doc(security=AUTH_DOC, parameters=[TRANSPORT_PARAMETER])
 @bp.response(204)
 @bp.alt_response(401, schema=ErrorResponseSchema, description="Missing, expired or already revoked token.")
 def logout():
-    """Revoke the presented token; an access token also revokes the refresh token of its login."""
+    """Revoke the presented token; an access token also revokes the refresh token of its login.
+
+    The web app's refresh-token cookie, when sent, is cleared.
+    """
     accounts.logout(get_jwt())
+    clear_refresh_cookie()
 
 
 @bp.post("/password-reset")

@@ -34,7 +34,9 @@ class AccessTokenSchema(ma.Schema):
 
 
 class AuthSessionSchema(AccessTokenSchema):
-    refresh_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(metadata={
+        "description": "Absent when the request sent 'X-Refresh-Token-Transport: cookie': the "
+                       "token is then set as an HttpOnly cookie (the web app's way)."})
     user = ma.fields.Nested(UserSchema, required=True)
 
 

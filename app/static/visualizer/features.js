@@ -63,6 +63,16 @@ export class PackedFeatures {
     return [view, (i - c * this.chunkFrames) * LAYOUT.recordSize];
   }
 
+  // An in-memory instance as {header, data} (what toFeatures() takes), e.g. to post it from a
+  // worker thread to the page; `data` is the records' ArrayBuffer, transferable.
+  packed() {
+    if (!this._all) throw new Error('only in-memory features can be packed');
+    const view = this._all;
+    const data = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength
+      ? view.buffer : view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
+    return { header: { fps: this.fps, frameCount: this.frameCount, duration: this.duration }, data };
+  }
+
   // Features of frame i (clamped to the valid range) as plain numbers in 0..1 (wave in -1..1).
   frame(i) {
     const n = this.frameCount;

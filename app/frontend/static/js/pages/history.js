@@ -1,0 +1,63 @@
+// Past renders and payments with their states, newest first, a page at a time.
+import { api, SessionLost } from '../api.js';
+import { clearAlert, showError } from '../alerts.js';
+import { $, formatDate, formatMoney, h, pageConfig, replaceChildren, statusBadge } from '../dom.js';
+import { startPage } from '../page.js';
+
+const PER_PAGE = 20;
+const settings = pageConfig();
+let page = Math.max(1, Number(new URLSearchParams(window.location.search).get('page')) || 1);
+
+// On narrow screens each cell shows its column name first (pages.css), but "What" needs none.
+function cell(label, ...content) {
+  return h('td', label === 'What' ? {} : { dataset: { label } }, ...content);
+}
+
+function row(item) {
+  if (item.type === 'payment') {
+    return h('tr', {},
+      cell('What', h('span', { class: 'kind' }, 'Payment'), h('a', { href: `/renders/${item.render_job_id}` }, 'for this render')),
+      cell('Status', statusBadge(item.status)),
+      cell('Date', formatDate(item.paid_at || item.created_at)),
+      cell('Amount', formatMoney(item.amount, item.currency)));
+  }
+  const progress = ['queued', 'rendering'].includes(item.status) ? ` ${item.progress}%` : '';
+  return h('tr', {},
+    cell('What', h('span', { class: 'kind' }, 'Render'), h('a', { href: `/renders/${item.id}` }, item.title || 'Untitled video')),
+    cell('Status', statusBadge(item.status), progress),
+    cell('Date', formatDate(item.created_at)),
+    cell('Amount', item.price_amount != null && settings.payments_enabled ? formatMoney(item.price_amount, item.price_currency) : '—'));
+}
+
+async function load() {
+  clearAlert($('#history-alert'));
+  try {
+    const answer = await api(`account/history?page=${page}&per_page=${PER_PAGE}`);
+    $('#history-loading').hidden = true;
+    const pages = Math.max(1, Math.ceil(answer.total / PER_PAGE));
+    $('#history-empty').hidden = answer.total > 0;
+    $('#history-table').hidden = answer.total === 0;
+    replaceChildren($('#history-rows'), answer.items.map(row));
+    $('#history-pager').hidden = pages <= 1;
+    $('#history-page').textContent = `Page ${page} of ${pages}`;
+    $('#history-prev').disabled = page <= 1;
+    $('#history-next').disabled = page >= pages;
+  } catch (err) {
+    if (err instanceof SessionLost) return;
+    $('#history-loading').hidden = true;
+    showError($('#history-alert'), err, { retry: load });
+  }
+}
+
+function go(delta) {
+  page += delta;
+  const url = new URL(window.location.href);
+  url.searchParams.set('page', String(page));
+  window.history.replaceState(null, '', url);
+  load();
+}
+
+$('#history-prev').addEventListener('click', () => go(-1));
+$('#history-next').addEventListener('click', () => go(1));
+await startPage({ auth: 'required' });
+await load();
