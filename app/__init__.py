@@ -62,7 +62,6 @@ def load_config(app: Flask, config: Config | Mapping | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app.extensions import cors, db, jwt, limiter, migrate, redis_client
-    from app.http import init_http
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
@@ -76,20 +75,16 @@ def register_extensions(app: Flask) -> None:
                                   "X-RateLimit-Remaining", "X-RateLimit-Reset", "ETag"],
                   allow_headers=["Authorization", "Content-Type", "If-None-Match"],
                   max_age=600)
-    init_http(app)
+    from app import web
+    web.init_app(app)
     from app.auth.guards import init_jwt
     init_jwt(app)
     from app import models  # noqa: F401  (register the tables with the metadata)
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.docs import init_docs
-    from app.extensions import api
-    from app.health import init_health
-
-    init_docs(app)
-    init_health(app)
     from app.services.storage import init_storage
+    from app.web.docs import api
     init_storage(app)
     for module_path in API_BLUEPRINTS:
         module = importlib.import_module(module_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from app.api_schemas import ErrorSchema as ErrorResponseSchema  # noqa: F401  (used by routes)
+from app.web.schemas import ErrorSchema as ErrorResponseSchema  # noqa: F401  (used by routes)
 
 EMAIL_MAX = 320
 PASSWORD_MAX = 1024  # the policy allows 256; longer is refused by the service with a clear message

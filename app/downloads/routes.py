@@ -16,8 +16,9 @@ from flask_smorest import Blueprint
 from app.adapters.storage.base import content_disposition
 from app.auth.guards import auth_required, current_user
 from app.downloads.schemas import DownloadLinkSchema, DownloadQuerySchema
-from app.extensions import api, limiter
+from app.extensions import limiter
 from app.services.delivery import download_link_for, open_local_download
+from app.web.docs import api
 
 bp = Blueprint("downloads", __name__, url_prefix="/api/v1",
                description="Time-limited download links to finished videos.")

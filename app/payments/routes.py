@@ -9,10 +9,11 @@ from flask_smorest import Blueprint
 
 from app.adapters.billing import init_billing
 from app.auth.guards import auth_required, current_user
-from app.extensions import api, limiter
+from app.extensions import limiter
 from app.payments.schemas import CheckoutSchema, WebhookAckSchema
 from app.services.payments import start_checkout
 from app.services.stripe_webhooks import handle_stripe_webhook
+from app.web.docs import api
 
 bp = Blueprint("payments", __name__, url_prefix="/api/v1",
                description="Paying for renders through Stripe Checkout.")

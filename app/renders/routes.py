@@ -11,7 +11,6 @@ from flask import Flask, current_app, request
 from flask_smorest import Blueprint
 
 from app.auth.guards import auth_required, current_user
-from app.extensions import api
 from app.rendering import catalog
 from app.renders.schemas import (
     PricingSchema,
@@ -30,6 +29,7 @@ from app.services.renders import (
     list_renders,
     retry_render,
 )
+from app.web.docs import api
 
 catalog_bp = Blueprint("catalog", __name__, url_prefix="/api/v1",
                        description="Visualizer templates and prices.")

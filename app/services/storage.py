@@ -17,7 +17,7 @@ def build_storage(app: Flask) -> Storage:
 
 
 def init_storage(app: Flask) -> None:
-    from app.health import register_readiness_check
+    from app.web.health import register_readiness_check
     app.extensions["storage"] = None  # built on first use: no I/O at start-up
     register_readiness_check(app, "storage", lambda: get_storage().check())
 

@@ -11,6 +11,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from app.extensions import db, get_redis
+from app.web.metrics import REGISTRY, StateCollector
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -32,7 +33,6 @@ def register_readiness_check(app: Flask, name: str, check: Callable[[], None]) -
 def init_health(app: Flask) -> None:
     register_readiness_check(app, "database", _check_database)
     register_readiness_check(app, "redis", _check_redis)
-    from app.metrics import REGISTRY, StateCollector
     if not getattr(REGISTRY, "_waveframe_state", False):
         REGISTRY.register(StateCollector())
         REGISTRY._waveframe_state = True
@@ -67,5 +67,4 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics():
-    from app.metrics import REGISTRY
     return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)

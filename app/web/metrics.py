@@ -5,6 +5,11 @@ from __future__ import annotations
 from flask import has_app_context
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import RenderJob
+from app.tasks.queues import all_queues
 
 REGISTRY = CollectorRegistry(auto_describe=False)
 
@@ -25,12 +30,6 @@ class StateCollector:
     """Render jobs by status (Postgres) and queue depths (Redis), read at scrape time."""
 
     def collect(self):
-        from sqlalchemy import func, select
-
-        from app.extensions import db
-        from app.models import RenderJob
-        from app.tasks.queues import all_queues
-
         jobs = GaugeMetricFamily("waveframe_render_jobs", "Render jobs by status", labels=["status"])
         queues = GaugeMetricFamily("waveframe_queue_depth", "Jobs waiting per queue", labels=["queue"])
         if not has_app_context():  # only meaningful while serving /metrics

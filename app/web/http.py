@@ -7,10 +7,11 @@ import re
 import time
 import uuid
 
-from flask import Flask, g, redirect, request
+from flask import Flask, current_app, g, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.errors import PayloadTooLarge, UnsupportedMedia
+from app.web.metrics import observe_request
 
 log = logging.getLogger("waveframe.http")
 
@@ -41,7 +42,6 @@ def _start_request():
 
 
 def _enforce_https():
-    from flask import current_app
     if (current_app.config["FORCE_HTTPS"] and not request.is_secure
             and request.path not in EXEMPT_FROM_HTTPS):
         return redirect(request.url.replace("http://", "https://", 1), code=308)
@@ -50,7 +50,6 @@ def _enforce_https():
 
 def _check_body():
     """Refuse oversized or mistyped bodies from the headers, before anything reads the body."""
-    from flask import current_app
     length = request.content_length
     if not length:
         return
@@ -90,6 +89,5 @@ def _log_request(response):
     if request.path not in EXEMPT_FROM_HTTPS:
         log.info("request", extra={"method": request.method, "route": endpoint,
                                    "status": response.status_code, "duration_ms": duration_ms})
-    from app.metrics import observe_request
     observe_request(request.method, endpoint or "unmatched", response.status_code, duration_ms)
     return response
