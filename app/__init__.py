@@ -75,7 +75,8 @@ def register_extensions(app: Flask) -> None:
                                   "X-RateLimit-Remaining", "X-RateLimit-Reset", "ETag"],
                   allow_headers=["Authorization", "Content-Type", "If-None-Match"],
                   max_age=600)
-    from app import web
+    from app import adapters, web
+    adapters.init_app(app)
     web.init_app(app)
     from app.auth.guards import init_jwt
     init_jwt(app)
@@ -83,9 +84,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.services.storage import init_storage
+    from app.tasks import maintenance, retention
+    from app.tasks.schedule import register_periodic
     from app.web.docs import api
-    init_storage(app)
+
+    register_periodic(app, retention.expire_renders, 15 * 60)
+    register_periodic(app, maintenance.reconcile_renders, maintenance.RECONCILE_EVERY)
+    register_periodic(app, maintenance.clean_render_temp_files, maintenance.TEMP_CLEANUP_EVERY)
+    register_periodic(app, maintenance.delete_unpaid_render_uploads, maintenance.UNPAID_CLEANUP_EVERY)
     for module_path in API_BLUEPRINTS:
         module = importlib.import_module(module_path)
         init = getattr(module, "init_app", None)

@@ -7,7 +7,6 @@ import uuid
 from flask import Flask, request
 from flask_smorest import Blueprint
 
-from app.adapters.billing import init_billing
 from app.auth.guards import auth_required, current_user
 from app.extensions import limiter
 from app.payments.schemas import CheckoutSchema, WebhookAckSchema
@@ -20,7 +19,6 @@ bp = Blueprint("payments", __name__, url_prefix="/api/v1",
 
 
 def init_app(app: Flask) -> None:
-    init_billing(app)  # picks Stripe or payments-off; logs once when payments are off
     api.register_blueprint(bp)
 
 

@@ -29,6 +29,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import lazyload
 
+from app.adapters import get_storage
 from app.adapters.storage.base import (
     MAX_LINK_SECONDS,
     StorageError,
@@ -39,7 +40,6 @@ from app.errors import Conflict, Forbidden, Gone, NotFound, UpstreamError
 from app.extensions import db
 from app.models import PaymentStatus, RenderJob, RenderStatus, User, utcnow
 from app.services.job_storage import delete_job_objects
-from app.services.storage import get_storage
 
 log = logging.getLogger(__name__)
 

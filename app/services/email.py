@@ -38,7 +38,8 @@ from jinja2 import TemplateError, TemplateNotFound
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.adapters.email.base import EmailAdapter, EmailMessage, EmailSendError
+from app.adapters import get_mailer
+from app.adapters.email import EmailMessage, EmailSendError
 from app.errors import ServiceUnavailable
 from app.extensions import db
 from app.models import EmailDelivery, utcnow
@@ -49,24 +50,11 @@ TEMPLATE_DIR = "email"
 # Kinds whose message carries a secret (a one-time link): their failed jobs are kept briefly.
 SECRET_BEARING_KINDS = frozenset({"password_reset"})
 SECRET_FAILURE_TTL = 3600
-DEFAULT_SENDGRID_TIMEOUT = 10.0
 
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
 # -- adapter -------------------------------------------------------------------------------
-
-def get_email_adapter() -> EmailAdapter:
-    """The adapter the configuration picks (read at each send, so tests may switch it)."""
-    config = current_app.config
-    if config.get("SENDGRID_API_KEY"):
-        from app.adapters.email.sendgrid import SendGridEmail
-        return SendGridEmail(config["SENDGRID_API_KEY"], host=config.get("SENDGRID_API_HOST") or None,
-                             timeout=float(config.get("SENDGRID_TIMEOUT_SECONDS",
-                                                      DEFAULT_SENDGRID_TIMEOUT)))
-    from app.adapters.email.outbox import OutboxEmail
-    return OutboxEmail(config["OUTBOX_DIR"])
-
 
 # -- sealing the context -------------------------------------------------------------------
 
@@ -185,7 +173,7 @@ def deliver_email(delivery_id: str, template: str, sealed_context: str) -> str |
         mark_email_failed(delivery_id, summary)
         raise EmailRejected(summary) from None
 
-    adapter = get_email_adapter()
+    adapter = get_mailer()
     try:
         message_id = adapter.send(message)
     except EmailSendError as exc:

@@ -22,13 +22,13 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
+from app.adapters import get_billing
 from app.adapters.billing import (
     BillingDeclined,
     BillingError,
     BillingRateLimited,
     BillingUnavailable,
     CheckoutRequest,
-    get_billing,
 )
 from app.errors import ApiError, Conflict, NotFound, ServiceUnavailable, UpstreamError
 from app.extensions import db, redis_client

@@ -13,13 +13,13 @@ import logging
 import math
 
 import redis
-from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select
 
 from app.errors import Conflict
-from app.extensions import db, get_redis
+from app.extensions import db
 from app.models import RenderJob, RenderStatus, utcnow
+from app.tasks.jobs import fetch_job, remove_job
 from app.tasks.queues import DEFAULT, HIGH, LOW
 
 log = logging.getLogger(__name__)
@@ -134,22 +134,13 @@ def push_render(job: RenderJob) -> Job | None:
 
 
 def fetch_rq_job(rq_job_id: str | None) -> Job | None:
-    if not rq_job_id:
-        return None
-    try:
-        return Job.fetch(rq_job_id, connection=get_redis())
-    except NoSuchJobError:
-        return None
+    return fetch_job(rq_job_id)
 
 
 def remove_rq_job(rq_job_id: str | None) -> bool:
     """Take an attempt's RQ job off its queue and registries; False when Redis had none."""
     try:
-        rq_job = fetch_rq_job(rq_job_id)
-        if rq_job is None:
-            return False
-        rq_job.delete(remove_from_queue=True)
-        return True
+        return remove_job(rq_job_id)
     except redis.RedisError:
         log.warning("render_dequeue_failed", extra={"rq_job_id": rq_job_id})
         return False

@@ -19,13 +19,13 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.adapters import get_storage
 from app.extensions import db, get_redis
 from app.models import RenderJob, RenderStatus, utcnow
 from app.services import render_queue
 from app.services.job_storage import delete_job_objects
 from app.services.render_execution import fail_job
 from app.services.render_workspace import tmp_root
-from app.services.storage import get_storage
 
 log = logging.getLogger(__name__)
 

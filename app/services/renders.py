@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
+from app.adapters import get_storage
 from app.errors import Conflict, InvalidField, NotFound
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, User, utcnow
@@ -23,7 +24,6 @@ from app.services import render_queue
 from app.services.job_storage import image_key, upload_prefix
 from app.services.pricing import quote
 from app.services.render_workspace import scratch_dir
-from app.services.storage import get_storage
 from app.services.uploads import ImageUpload, validate_audio, validate_image
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ For the admin dashboard. Prefixes are the first path segment of each key (``uplo
 
 from __future__ import annotations
 
-from app.services.storage import get_storage
+from app.adapters import get_storage
 
 NO_PREFIX = "(root)"
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.adapters.billing import InvalidWebhook, get_billing
+from app.adapters import get_billing
+from app.adapters.billing import InvalidWebhook
 from app.errors import BadRequest, ServiceUnavailable
 from app.extensions import db
 from app.models import Payment, PaymentStatus, RenderJob, StripeEvent, utcnow

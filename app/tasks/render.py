@@ -20,6 +20,7 @@ from rq import get_current_job
 from rq.exceptions import AbandonedJobError
 from rq.timeouts import JobTimeoutException
 
+from app.adapters import get_storage
 from app.adapters.storage.base import StorageError, StorageNotFound
 from app.errors import ApiError
 from app.extensions import db
@@ -30,7 +31,6 @@ from app.services import delivery, render_execution
 from app.services.job_storage import image_key, output_key
 from app.services.render_queue import rq_job_id_for, timeout_for
 from app.services.render_workspace import discard_output, keep_output, kept_output, scratch_dir, sha256_file
-from app.services.storage import get_storage
 from app.tasks.jobs import is_final_attempt, task
 from app.tasks.queues import DEFAULT
 

@@ -10,6 +10,7 @@ from prometheus_client import generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from app.adapters import get_storage
 from app.extensions import db, get_redis
 from app.web.metrics import REGISTRY, StateCollector
 
@@ -25,6 +26,10 @@ def _check_redis() -> None:
     get_redis().ping()
 
 
+def _check_storage() -> None:
+    get_storage().check()
+
+
 def register_readiness_check(app: Flask, name: str, check: Callable[[], None]) -> None:
     """Add a dependency to /readyz; ``check`` raises when the dependency is unusable."""
     app.extensions.setdefault("readiness_checks", {})[name] = check
@@ -33,6 +38,7 @@ def register_readiness_check(app: Flask, name: str, check: Callable[[], None]) -
 def init_health(app: Flask) -> None:
     register_readiness_check(app, "database", _check_database)
     register_readiness_check(app, "redis", _check_redis)
+    register_readiness_check(app, "storage", _check_storage)
     if not getattr(REGISTRY, "_waveframe_state", False):
         REGISTRY.register(StateCollector())
         REGISTRY._waveframe_state = True

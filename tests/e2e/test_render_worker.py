@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import RenderJob
 from app.services import render_recovery
 from app.services.render_queue import enqueue_render, fetch_rq_job
 from app.services.render_workspace import sha256_file
-from app.services.storage import get_storage
 from tests.integration.renders.conftest import upload
 from tests.support import render_media
 from tests.support.worker_process import WorkerProcess, process_tree, wait_for, worker_env

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app import adapters
 from app.extensions import db
 from app.models import EmailDelivery, PaymentStatus, RenderStatus, utcnow
 from app.services.delivery import on_render_completed, on_render_failed
@@ -69,7 +70,7 @@ def test_email_points_at_the_app_when_no_link_can_be_signed(gcs_app, app, finish
                                                            fake_sendgrid, jobs):
     job = finished_job()
     app.config["GOOGLE_APPLICATION_CREDENTIALS"] = ""  # no way to sign (restored by gcs_app)
-    app.extensions["storage"] = None
+    adapters.init_app(app)
     on_render_completed(job)
     jobs.run()
     (mail,) = fake_sendgrid.wait_for_delivered(1)

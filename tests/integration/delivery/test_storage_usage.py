@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.services.storage import get_storage
+from app.adapters import get_storage
 from app.services.storage_usage import storage_usage
 
 

@@ -9,11 +9,11 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import RenderJob
 from app.services import render_recovery
 from app.services.render_queue import fetch_rq_job
-from app.services.storage import get_storage
 from tests.integration.renders.conftest import gcs_settings, upload
 from tests.support.private_redis import PrivateRedis
 

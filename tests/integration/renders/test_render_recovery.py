@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 from rq.job import JobStatus
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, utcnow
 from app.services import render_recovery
 from app.services.render_queue import enqueue_render, fetch_rq_job
-from app.services.storage import get_storage
 from app.tasks.queues import get_queue
-from app.tasks.schedule import PERIODIC_TASKS, enqueue_due_tasks
+from app.tasks.schedule import enqueue_due_tasks, periodic_tasks
 from tests.integration.renders.conftest import gcs_settings, upload
 from tests.support import render_media
 
@@ -157,7 +157,7 @@ def test_temp_cleanup_keeps_what_is_in_use(app_ctx, render_job_factory, render_t
 def test_maintenance_tasks_are_enqueued_on_the_high_queue(app_ctx, redis_conn):
     mine = {"app.tasks.maintenance.reconcile_renders", "app.tasks.maintenance.clean_render_temp_files",
             "app.tasks.maintenance.delete_unpaid_render_uploads"}
-    assert mine <= {entry.func_path for entry in PERIODIC_TASKS}
+    assert mine <= {entry.func_path for entry in periodic_tasks()}
     assert mine <= set(enqueue_due_tasks())
     assert not mine & set(enqueue_due_tasks())  # not again within the period
     assert mine == {job.func_name for job in get_queue("high").jobs}

@@ -11,11 +11,11 @@ from pathlib import Path
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import EmailDelivery, RenderJob, RenderStatus, utcnow
 from app.services.render_queue import enqueue_render, fetch_rq_job
 from app.services.render_workspace import keep_output, output_dir, sha256_file
-from app.services.storage import get_storage
 from app.tasks.render import render_job_task
 from tests.support import render_media
 

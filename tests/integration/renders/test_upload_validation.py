@@ -9,10 +9,10 @@ import uuid
 import pytest
 from PIL import Image
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import RenderJob
 from app.services.render_queue import fetch_rq_job
-from app.services.storage import get_storage
 from app.services.uploads import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
 from tests.integration.renders.conftest import NOTHING, leftovers, upload
 from tests.support import render_media
