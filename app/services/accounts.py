@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, Forbidden, InvalidField, NotFound, ServiceUnavailable, Unauthorized
 from app.extensions import db
+from app.mail.queueing import queue_email
 from app.models import Payment, RenderJob, User, utcnow
 from app.services.auth_tokens import (
     TokenPair,
@@ -135,7 +136,6 @@ def logout(claims: dict) -> None:
 
 def _notify(user: User, template: str, *, to: str | None = None, context: dict | None = None) -> None:
     """Best-effort security notice: a queue outage must not undo or fail the change itself."""
-    from app.services.email import queue_email
     try:
         queue_email(to=to or user.email, template=template, context=context or {}, kind=template,
                     user_id=user.id)

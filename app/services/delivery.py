@@ -38,6 +38,7 @@ from app.adapters.storage.base import (
 )
 from app.errors import Conflict, Forbidden, Gone, NotFound, UpstreamError
 from app.extensions import db
+from app.mail.queueing import queue_email
 from app.models import PaymentStatus, RenderJob, RenderStatus, User, utcnow
 from app.services.job_storage import delete_job_objects
 
@@ -156,8 +157,6 @@ def on_render_completed(job: RenderJob) -> None:
     if job.video_expires_at is None and job.completed_at is not None:
         job.video_expires_at = video_expiry(job.completed_at)
         db.session.commit()
-    from app.services.email import queue_email
-
     try:
         link = issue_download_link(job)
     except UpstreamError:
@@ -177,8 +176,6 @@ def on_render_completed(job: RenderJob) -> None:
 
 def on_render_failed(job: RenderJob) -> None:
     """A job failed for good (no retry left): one email, worded for the payment state."""
-    from app.services.email import queue_email
-
     queue_email(to=job.user.email, template=RENDER_FAILED, kind=RENDER_FAILED, user_id=job.user_id,
                 render_job_id=job.id, context={
                     "title": _title(job),

@@ -20,7 +20,8 @@ from sqlalchemy import delete, select
 
 from app.errors import ApiError, ServiceUnavailable
 from app.extensions import db
-from app.models import PasswordResetToken, utcnow
+from app.mail.queueing import queue_email
+from app.models import PasswordResetToken, User, utcnow
 from app.services.accounts import check_password_policy, find_user_by_email, normalize_email
 from app.services.auth_tokens import revoke_all_before_now
 from app.services.passwords import hash_password
@@ -45,7 +46,6 @@ def reset_link(token: str) -> str:
 
 def request_password_reset(email: str) -> None:
     """Email a reset link when ``email`` is an active account; silently nothing otherwise."""
-    from app.services.email import queue_email
     try:
         user = find_user_by_email(normalize_email(email))
     except ApiError:
@@ -90,7 +90,6 @@ def confirm_password_reset(token: str, new_password: str) -> None:
     if record.expires_at <= utcnow():
         raise ResetTokenError("This reset link has expired. Ask for a new link.",
                               code="reset_token_expired")
-    from app.models import User
     user = db.session.get(User, record.user_id)
     if user is None or not user.is_active:
         raise ResetTokenError("This reset link is not valid. Ask for a new link.",

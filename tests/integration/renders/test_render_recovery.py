@@ -58,7 +58,7 @@ def test_reconciler_gives_up_on_a_job_out_of_attempts(app_ctx, render_job_factor
     assert worn.status == "failed" and worn.error_code == "render_crashed"
     assert worn.attempts == 5  # no new attempt; the owner is told it failed
     queued = [j.func_name for name in ("high", "default", "low") for j in get_queue(name).jobs]
-    assert queued == ["app.tasks.email.send_email"]
+    assert queued == ["app.mail.tasks.send_email"]
 
 
 def _cancel_in_rq(rq_job) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from rq import get_current_job
 from rq.job import Job
 
-from app.adapters.email.base import EmailSendError
+from app.adapters.email import EmailSendError
+from app.mail.sending import EmailRejected, deliver_email, mark_email_failed
 from app.tasks.jobs import is_final_attempt, log_job_failure, task
 from app.tasks.queues import DEFAULT
 
@@ -22,7 +23,6 @@ def record_email_failure(job: Job, connection, exc_type, exc_value, traceback) -
     log_job_failure(job, connection, exc_type, exc_value, traceback)
     if not is_final_attempt(job) or not job.args:
         return
-    from app.services.email import mark_email_failed
     if isinstance(exc_value, EmailSendError):
         summary = exc_value.summary
     else:
@@ -31,9 +31,8 @@ def record_email_failure(job: Job, connection, exc_type, exc_value, traceback) -
 
 
 @task(queue=DEFAULT, timeout=60, retries=len(RETRY_INTERVALS), retry_intervals=RETRY_INTERVALS,
-      result_ttl=3600, on_failure="app.tasks.email.record_email_failure")
+      result_ttl=3600, on_failure="app.mail.tasks.record_email_failure")
 def send_email(delivery_id: str, template: str, sealed_context: str) -> str | None:
-    from app.services.email import EmailRejected, deliver_email
     try:
         return deliver_email(delivery_id, template, sealed_context)
     except EmailRejected:

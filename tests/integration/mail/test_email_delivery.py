@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from app.errors import ServiceUnavailable
 from app.extensions import db, get_redis
+from app.mail.queueing import queue_email
+from app.mail.tasks import RETRY_INTERVALS
 from app.models import EmailDelivery
-from app.services.email import queue_email
 
 RESET_URL = "http://127.0.0.1:5000/reset-password?token=very-secret-reset-token-123456"
 
@@ -150,7 +151,6 @@ def test_400_is_not_retried_and_recorded(app, user_factory, jobs, fake_sendgrid,
 
 def test_5xx_until_the_last_attempt_fails_for_good_without_leaking_the_link(
         app, user_factory, jobs, fake_sendgrid, capsys):
-    from app.tasks.email import RETRY_INTERVALS
     attempts = len(RETRY_INTERVALS) + 1
     fake_sendgrid.fail_next(500, times=attempts)
     delivery = _queue_reset(user_factory())

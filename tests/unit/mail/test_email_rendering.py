@@ -7,7 +7,8 @@ from cryptography.fernet import InvalidToken
 from flask import Flask
 
 import app as app_package
-from app.services.email import check_template, render_email, seal_context, unseal_context
+from app.mail.rendering import check_template, render_email
+from app.mail.sealing import seal_context, unseal_context
 
 
 @pytest.fixture
