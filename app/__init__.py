@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 # Each entry: a module defining ``bp`` (a flask_smorest.Blueprint, or a Flask one for HTML).
 API_BLUEPRINTS: list[str] = [
     "app.payments.routes",
-    "app.downloads.routes",
+    "app.delivery",
     "app.renders.routes",
     "app.auth.routes",
     "app.account.routes",
@@ -84,11 +84,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.tasks import maintenance, retention
+    from app.tasks import maintenance
     from app.tasks.schedule import register_periodic
     from app.web.docs import api
 
-    register_periodic(app, retention.expire_renders, 15 * 60)
     register_periodic(app, maintenance.reconcile_renders, maintenance.RECONCILE_EVERY)
     register_periodic(app, maintenance.clean_render_temp_files, maintenance.TEMP_CLEANUP_EVERY)
     register_periodic(app, maintenance.delete_unpaid_render_uploads, maintenance.UNPAID_CLEANUP_EVERY)

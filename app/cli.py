@@ -9,6 +9,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from app.delivery.cli import storage_cli
 from app.payments_cli import payments_cli
 from app.rendering.cli import render_command
 from app.users_cli import init_users_cli
@@ -52,4 +53,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(run_worker_command)
     app.cli.add_command(payments_cli)
     app.cli.add_command(render_command)
+    app.cli.add_command(storage_cli)
     init_users_cli(app)

@@ -14,9 +14,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from app.delivery import hooks
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, utcnow
-from app.services import delivery
 from app.services.render_queue import lock_job
 from app.services.render_workspace import discard_output
 
@@ -43,7 +43,7 @@ def claim_render(job_id, rq_job_id: str) -> RenderJob | None:
         job.progress, job.eta_seconds = 0, None
     elif status == RenderStatus.COMPLETED:
         db.session.commit()
-        delivery.on_render_completed(job)  # idempotent: finish what a crashed run began
+        hooks.on_video_kept(job)  # idempotent: finish what a crashed run began
         return None
     elif status != RenderStatus.RENDERING:  # canceled, failed, ...: nothing to do
         db.session.rollback()
@@ -146,6 +146,6 @@ def fail_job(job: RenderJob, code: str, message: str, *, at: datetime | None = N
     log.warning("render_failed", extra={"render_job_id": str(job.id), "error_code": code,
                                         "attempts": job.attempts})
     try:
-        delivery.on_render_failed(job)
+        hooks.on_render_failed(job)
     except Exception:  # the failure is recorded; a notification problem must not hide it
         log.exception("render_failed_hook_error", extra={"render_job_id": str(job.id)})

@@ -20,10 +20,10 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.adapters import get_storage
+from app.delivery.job_storage import delete_job_objects
 from app.extensions import db, get_redis
 from app.models import RenderJob, RenderStatus, utcnow
 from app.services import render_queue
-from app.services.job_storage import delete_job_objects
 from app.services.render_execution import fail_job
 from app.services.render_workspace import tmp_root
 

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from app.adapters import get_storage
+from app.delivery import job_storage
 from app.errors import Conflict, InvalidField, NotFound
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, User, utcnow
 from app.rendering import catalog
 from app.services import render_queue
-from app.services.job_storage import image_key, upload_prefix
 from app.services.pricing import quote
 from app.services.render_workspace import scratch_dir
 from app.services.uploads import ImageUpload, validate_audio, validate_image
@@ -84,12 +84,12 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
         normalized = render_config(config, upload.info.duration, assets)
         price = quote(normalized["size"], trimmed_seconds(normalized, upload.info.duration))
         try:
-            audio_key = f"{upload_prefix(user.id, job_id)}/audio.{upload.extension}"
+            audio_key = job_storage.audio_key(user.id, job_id, upload.extension)
             storage.put_file(audio_key, upload.path, content_type=AUDIO_CONTENT_TYPES.get(
                 upload.extension, "application/octet-stream"))
             stored.append(audio_key)
             for name, asset in assets.items():
-                key = image_key(user.id, job_id, name)
+                key = job_storage.image_key(user.id, job_id, name)
                 storage.put_file(key, asset.path, content_type="image/png")
                 stored.append(key)
             job = RenderJob(
@@ -97,7 +97,8 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
                 config=normalized, audio_key=audio_key, audio_filename=upload.filename,
                 audio_format=upload.info.container, audio_duration=upload.info.duration,
                 audio_size=upload.size,
-                background_key=image_key(user.id, job_id, "background") if "background" in assets else None,
+                background_key=(job_storage.image_key(user.id, job_id, "background")
+                                if "background" in assets else None),
                 price_amount=price.amount, price_currency=price.currency)
             db.session.add(job)
             db.session.flush()

@@ -22,13 +22,15 @@ from rq.timeouts import JobTimeoutException
 
 from app.adapters import get_storage
 from app.adapters.storage.base import StorageError, StorageNotFound
+from app.delivery import hooks
+from app.delivery.job_storage import image_key, output_key
+from app.delivery.links import download_filename
 from app.errors import ApiError
 from app.extensions import db
 from app.models import RenderJob
 from app.rendering.catalog import asset_names
 from app.rendering.errors import RenderCanceled, RenderFailed
-from app.services import delivery, render_execution
-from app.services.job_storage import image_key, output_key
+from app.services import render_execution
 from app.services.render_queue import rq_job_id_for, timeout_for
 from app.services.render_workspace import discard_output, keep_output, kept_output, scratch_dir, sha256_file
 from app.tasks.jobs import is_final_attempt, task
@@ -140,7 +142,7 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
             raise RenderCanceled()
         key = output_key(job.user_id, job.id)
         stored = get_storage().put_file(key, video, content_type="video/mp4",
-                                        download_name=delivery.download_filename(job))
+                                        download_name=download_filename(job))
         if stored.size != meta["size"]:
             raise StorageError(f"stored video is {stored.size} bytes, expected {meta['size']}")
         done = render_execution.complete_render(
@@ -150,7 +152,7 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
             get_storage().delete(key)
             raise RenderCanceled()
         discard_output(job.id)
-        delivery.on_render_completed(done)
+        hooks.on_video_kept(done)
         return "completed"
     except RenderCanceled:
         render_execution.finish_canceled(job.id, rq_job_id)

@@ -1,7 +1,7 @@
 """Local-disk storage for the embedded default: objects are files under one root folder.
 
 The root lives in ``instance/storage/``, outside any static folder: nothing is served from it
-except through the signed download route (``app/downloads``), whose links carry an
+except through the signed download route (``app/delivery/routes.py``), whose links carry an
 itsdangerous-signed token naming the object, the file name and the expiry instant.
 """
 

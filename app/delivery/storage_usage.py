@@ -1,7 +1,7 @@
 """How much the object storage holds: total bytes and object counts by key prefix.
 
-For the admin dashboard. Prefixes are the first path segment of each key (``uploads/``,
-``renders/``, ...), so the answer follows whatever the bucket holds::
+Shown by ``flask storage usage`` (and the admin dashboard, next). Prefixes are the first path
+segment of each key (``uploads/``, ``renders/``, ...), so the answer follows whatever the bucket holds::
 
     {"total_bytes": 1234, "total_objects": 3,
      "by_prefix": {"renders/": {"objects": 1, "bytes": 1000},

@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Flask, redirect, send_file
+from flask import redirect, send_file
 from flask_smorest import Blueprint
 
-from app.adapters.storage.base import content_disposition
 from app.auth.guards import auth_required, current_user
-from app.downloads.schemas import DownloadLinkSchema, DownloadQuerySchema
+from app.delivery.links import download_link_for, open_local_download
+from app.delivery.schemas import DownloadLinkSchema, DownloadQuerySchema
 from app.extensions import limiter
-from app.services.delivery import download_link_for, open_local_download
-from app.web.docs import api
 
 bp = Blueprint("downloads", __name__, url_prefix="/api/v1",
                description="Time-limited download links to finished videos.")
-
-
-def init_app(app: Flask) -> None:
-    api.register_blueprint(bp)
 
 
 @bp.get("/renders/<uuid:job_id>/download")
@@ -58,7 +52,7 @@ def local_file(token: str):
     download = open_local_download(token)
     response = send_file(download.path, mimetype=download.content_type, conditional=True,
                          etag=True, max_age=0)
-    if download.filename:
-        response.headers["Content-Disposition"] = content_disposition(download.filename)
+    if download.content_disposition:
+        response.headers["Content-Disposition"] = download.content_disposition
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -1,4 +1,5 @@
-"""Where a render job's objects live in storage, and deleting every one of them.
+"""Where a render job's objects live in storage -- the one place their keys are built -- and
+deleting every one of them.
 
     uploads/<user>/<job>/audio.<ext>      the uploaded audio
     uploads/<user>/<job>/<name>.png       each uploaded image (background, cover, logo)
@@ -10,11 +11,15 @@ whether or not its key is recorded on the row (cover and logo keys are not).
 
 from __future__ import annotations
 
-from app.adapters.storage.base import Storage
+from app.adapters.storage import Storage
 
 
 def upload_prefix(user_id, job_id) -> str:
     return f"uploads/{user_id}/{job_id}"
+
+
+def audio_key(user_id, job_id, extension: str) -> str:
+    return f"{upload_prefix(user_id, job_id)}/audio.{extension}"
 
 
 def image_key(user_id, job_id, name: str) -> str:
