@@ -22,8 +22,7 @@ API_BLUEPRINTS: list[str] = [
     "app.payments.routes",
     "app.delivery",
     "app.renders.routes",
-    "app.auth.routes",
-    "app.account.routes",
+    "app.accounts",
     "app.frontend",  # the web app's pages and assets (init_app)
 ]
 
@@ -78,8 +77,6 @@ def register_extensions(app: Flask) -> None:
     from app import adapters, web
     adapters.init_app(app)
     web.init_app(app)
-    from app.auth.guards import init_jwt
-    init_jwt(app)
     from app import models  # noqa: F401  (register the tables with the metadata)
 
 

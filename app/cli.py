@@ -9,10 +9,10 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from app.accounts.cli import COMMANDS as ACCOUNT_COMMANDS
 from app.delivery.cli import storage_cli
 from app.payments_cli import payments_cli
 from app.rendering.cli import render_command
-from app.users_cli import init_users_cli
 
 HEALTHY_HEARTBEAT_SECONDS = 120
 
@@ -54,4 +54,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(payments_cli)
     app.cli.add_command(render_command)
     app.cli.add_command(storage_cli)
-    init_users_cli(app)
+    for command in ACCOUNT_COMMANDS:
+        app.cli.add_command(command)

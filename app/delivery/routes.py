@@ -13,10 +13,10 @@ import uuid
 from flask import redirect, send_file
 from flask_smorest import Blueprint
 
-from app.auth.guards import auth_required, current_user
 from app.delivery.links import download_link_for, open_local_download
 from app.delivery.schemas import DownloadLinkSchema, DownloadQuerySchema
 from app.extensions import limiter
+from app.web.auth import BEARER_AUTH, auth_required, current_user
 
 bp = Blueprint("downloads", __name__, url_prefix="/api/v1",
                description="Time-limited download links to finished videos.")
@@ -31,7 +31,7 @@ bp = Blueprint("downloads", __name__, url_prefix="/api/v1",
 @bp.alt_response(404, description="No such render (or not yours).")
 @bp.alt_response(409, description="The render is not completed.")
 @bp.alt_response(410, description="The video passed its retention period and was deleted.")
-@bp.doc(security=[{"bearerAuth": []}])
+@bp.doc(security=BEARER_AUTH)
 def get_download_link(query: dict, job_id: uuid.UUID):
     """Get a fresh time-limited link to the finished video (owner only)."""
     link = download_link_for(current_user(), job_id)

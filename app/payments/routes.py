@@ -7,11 +7,11 @@ import uuid
 from flask import Flask, request
 from flask_smorest import Blueprint
 
-from app.auth.guards import auth_required, current_user
 from app.extensions import limiter
 from app.payments.schemas import CheckoutSchema, WebhookAckSchema
 from app.services.payments import start_checkout
 from app.services.stripe_webhooks import handle_stripe_webhook
+from app.web.auth import BEARER_AUTH, auth_required, current_user
 from app.web.docs import api
 
 bp = Blueprint("payments", __name__, url_prefix="/api/v1",
@@ -30,7 +30,7 @@ def init_app(app: Flask) -> None:
 @bp.alt_response(409, description="Payments are off, or the job is not awaiting payment.")
 @bp.alt_response(502, description="Stripe refused the request; nothing was written.")
 @bp.alt_response(503, description="Stripe is unavailable or rate limiting; try again.")
-@bp.doc(security=[{"bearerAuth": []}])
+@bp.doc(security=BEARER_AUTH)
 def create_checkout(job_id: uuid.UUID):
     """Get the Stripe Checkout page that pays for this render.
 

@@ -10,7 +10,6 @@ from functools import lru_cache
 from flask import Flask, current_app, request
 from flask_smorest import Blueprint
 
-from app.auth.guards import auth_required, current_user
 from app.rendering import catalog
 from app.renders.schemas import (
     PricingSchema,
@@ -29,6 +28,7 @@ from app.services.renders import (
     list_renders,
     retry_render,
 )
+from app.web.auth import BEARER_AUTH, auth_required, current_user
 from app.web.docs import api
 
 catalog_bp = Blueprint("catalog", __name__, url_prefix="/api/v1",
@@ -36,7 +36,6 @@ catalog_bp = Blueprint("catalog", __name__, url_prefix="/api/v1",
 bp = Blueprint("renders", __name__, url_prefix="/api/v1/renders",
                description="Render jobs: upload audio, follow progress, cancel, retry.")
 TEMPLATES_MAX_AGE = 300
-AUTH_DOC = [{"bearerAuth": []}]
 _BINARY = {"type": "string", "format": "binary"}
 # flask-smorest documents one request body per view; this one shows the form and file parts together.
 UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -92,7 +91,7 @@ def pricing():
 @bp.alt_response(413, description="The audio or an image is larger than allowed.")
 @bp.alt_response(415, description="The audio is not decodable audio, or an image not PNG/JPEG/WebP.")
 @bp.alt_response(422, description="Too long/short audio or an invalid config field (named).")
-@bp.doc(security=AUTH_DOC, requestBody=UPLOAD_BODY_DOC)
+@bp.doc(security=BEARER_AUTH, requestBody=UPLOAD_BODY_DOC)
 def create(form: dict, files: dict):
     """Upload audio (+ optional images) with a render config; creates the job.
 
@@ -107,7 +106,7 @@ def create(form: dict, files: dict):
 @auth_required()
 @bp.arguments(RenderListArgsSchema, location="query")
 @bp.response(200, RenderListSchema)
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=BEARER_AUTH)
 def list_jobs(args: dict):
     """The caller's render jobs, newest first, optionally filtered by status."""
     items, total = list_renders(current_user(), page=args["page"], per_page=args["per_page"],
@@ -119,7 +118,7 @@ def list_jobs(args: dict):
 @auth_required()
 @bp.response(200, RenderJobSchema)
 @bp.alt_response(404, description="No such render job (or not yours).")
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=BEARER_AUTH)
 def get_job(job_id: uuid.UUID):
     """One render job: status, progress, ETA, attempts, error, timestamps, config."""
     return get_render(current_user(), job_id)
@@ -130,7 +129,7 @@ def get_job(job_id: uuid.UUID):
 @bp.response(200, RenderJobSchema)
 @bp.alt_response(404, description="No such render job (or not yours).")
 @bp.alt_response(409, description="The job has already finished.")
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=BEARER_AUTH)
 def cancel_job(job_id: uuid.UUID):
     """Cancel a job that has not finished (a running render stops within seconds)."""
     return cancel_render(get_render(current_user(), job_id), reason="user")
@@ -141,7 +140,7 @@ def cancel_job(job_id: uuid.UUID):
 @bp.response(200, RenderJobSchema)
 @bp.alt_response(404, description="No such render job (or not yours).")
 @bp.alt_response(409, description="Only failed jobs can be retried (and only so many times).")
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=BEARER_AUTH)
 def retry_job(job_id: uuid.UUID):
     """Queue a failed job again as a new attempt."""
     user = current_user()

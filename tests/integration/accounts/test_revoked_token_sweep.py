@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import pytest
 from werkzeug.routing import Rule, UUIDConverter
 
+from app.accounts.tokens import issue_token_pair
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, User
-from app.services.auth_tokens import issue_token_pair
 from tests.support import factories
 
 # Public routes that are not part of the JSON API document: liveness, readiness, metrics,

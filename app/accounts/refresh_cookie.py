@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from flask import after_this_request, current_app, request
 
+from app.accounts.tokens import lifetime_seconds
+
 TRANSPORT_HEADER = "X-Refresh-Token-Transport"
 # The header as an OpenAPI parameter, for @bp.doc(parameters=[TRANSPORT_PARAMETER]).
 TRANSPORT_PARAMETER = {
@@ -35,11 +37,6 @@ def token_locations() -> list[str]:
     return ["headers", "cookies"] if cookie_requested() else ["headers"]
 
 
-def _seconds(name: str) -> int:
-    value = current_app.config[name]
-    return int(value.total_seconds() if hasattr(value, "total_seconds") else value)
-
-
 def deliver_refresh_token(body: dict) -> dict:
     """In cookie mode, move the answer's refresh token into the cookie; otherwise leave it."""
     token = body.get("refresh_token")
@@ -50,7 +47,7 @@ def deliver_refresh_token(body: dict) -> dict:
     def _set_cookie(response):
         response.set_cookie(
             current_app.config["JWT_REFRESH_COOKIE_NAME"], token,
-            max_age=_seconds("JWT_REFRESH_TOKEN_EXPIRES"),
+            max_age=lifetime_seconds("JWT_REFRESH_TOKEN_EXPIRES"),
             path=current_app.config["JWT_REFRESH_COOKIE_PATH"],
             secure=request.is_secure, httponly=True, samesite="Strict")
         response.headers["Cache-Control"] = "no-store"

@@ -1,4 +1,4 @@
-"""Accounts: registration, login, token refresh and logout, profile changes, history, admin bootstrap.
+"""Accounts: registration, login, token refresh and logout, profile changes, admin bootstrap.
 
 Emails are validated and normalised with email-validator (no DNS lookups) and stored
 lower-cased, so they compare case-insensitively. Login answers the same error, after the same
@@ -8,31 +8,30 @@ amount of hashing work, for an unknown email and for a wrong password.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.errors import Conflict, Forbidden, InvalidField, NotFound, ServiceUnavailable, Unauthorized
-from app.extensions import db
-from app.mail.queueing import queue_email
-from app.models import Payment, RenderJob, User, utcnow
-from app.services.auth_tokens import (
-    TokenPair,
-    access_token_from_refresh,
-    issue_token_pair,
-    revoke_all_before_now,
-    revoke_claims,
-)
-from app.services.passwords import (
+from app.accounts.passwords import (
     burn_verification,
     hash_password,
     needs_rehash,
     password_problems,
     verify_password,
 )
+from app.accounts.tokens import (
+    TokenPair,
+    access_token_from_refresh,
+    issue_token_pair,
+    revoke_all_before_now,
+    revoke_claims,
+)
+from app.errors import Conflict, Forbidden, InvalidField, NotFound, ServiceUnavailable, Unauthorized
+from app.extensions import db
+from app.mail.queueing import queue_email
+from app.models import User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +72,11 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
+def _email_taken() -> Conflict:
+    return Conflict("An account with this email already exists.", code="email_taken",
+                    details={"fields": {"email": ["Already registered."]}})
+
+
 def _session(user: User) -> AuthSession:
     tokens = issue_token_pair(user)
     return AuthSession(user=user, access_token=tokens.access_token, refresh_token=tokens.refresh_token)
@@ -85,16 +89,14 @@ def register(email: str, password: str) -> AuthSession:
     check_password_policy(password, email=email)
     password_hash = hash_password(password)  # before the lookup: same time taken or not
     if find_user_by_email(email) is not None:
-        raise Conflict("An account with this email already exists.", code="email_taken",
-                       details={"fields": {"email": ["Already registered."]}})
+        raise _email_taken()
     user = User(email=email, password_hash=password_hash, last_login_at=utcnow())
     db.session.add(user)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("An account with this email already exists.", code="email_taken",
-                       details={"fields": {"email": ["Already registered."]}}) from None
+        raise _email_taken() from None
     log.info("user_registered", extra={"user_id": str(user.id)})
     return _session(user)
 
@@ -156,8 +158,7 @@ def update_account(user: User, *, current_password: str, email: str | None = Non
     old_email = user.email
     new_email = normalize_email(email) if email is not None else old_email
     if new_email != old_email and find_user_by_email(new_email) is not None:
-        raise Conflict("An account with this email already exists.", code="email_taken",
-                       details={"fields": {"email": ["Already registered."]}})
+        raise _email_taken()
     if password is not None:
         check_password_policy(password, email=new_email)
         user.password_hash = hash_password(password)
@@ -167,8 +168,7 @@ def update_account(user: User, *, current_password: str, email: str | None = Non
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("An account with this email already exists.", code="email_taken",
-                       details={"fields": {"email": ["Already registered."]}}) from None
+        raise _email_taken() from None
     log.info("account_updated", extra={"user_id": str(user.id), "email_changed": new_email != old_email,
                                        "password_changed": password is not None})
     if new_email != old_email:
@@ -177,54 +177,6 @@ def update_account(user: User, *, current_password: str, email: str | None = Non
         _notify(user, "password_changed")
         return AccountUpdate(user=user, tokens=issue_token_pair(user))
     return AccountUpdate(user=user, tokens=None)
-
-
-# -- history -------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class HistoryPage:
-    items: list[dict]
-    total: int
-
-
-def _render_item(job: RenderJob) -> dict:
-    return {"type": "render", "id": job.id, "status": str(job.status), "progress": job.progress,
-            "title": (job.config or {}).get("title"), "created_at": job.created_at,
-            "completed_at": job.completed_at, "price_amount": job.price_amount,
-            "price_currency": job.price_currency}
-
-
-def _payment_item(payment: Payment) -> dict:
-    return {"type": "payment", "id": payment.id, "render_job_id": payment.render_job_id,
-            "amount": payment.amount, "currency": payment.currency, "status": str(payment.status),
-            "created_at": payment.created_at, "paid_at": payment.paid_at,
-            "refunded_at": payment.refunded_at}
-
-
-def account_history(user: User, *, page: int, per_page: int, kind: str | None = None) -> HistoryPage:
-    """The user's renders and payments in one list, newest first."""
-    parts = []
-    if kind in (None, "render"):
-        parts.append(select(RenderJob.id.label("id"), RenderJob.created_at.label("created_at"),
-                            literal("render").label("type")).where(RenderJob.user_id == user.id))
-    if kind in (None, "payment"):
-        parts.append(select(Payment.id.label("id"), Payment.created_at.label("created_at"),
-                            literal("payment").label("type")).where(Payment.user_id == user.id))
-    timeline = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    total = db.session.scalar(select(func.count()).select_from(timeline))
-    rows = db.session.execute(
-        select(timeline.c.id, timeline.c.type)
-        .order_by(timeline.c.created_at.desc(), timeline.c.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)).all()
-    render_ids = [r.id for r in rows if r.type == "render"]
-    payment_ids = [r.id for r in rows if r.type == "payment"]
-    renders = {j.id: j for j in db.session.scalars(
-        select(RenderJob).where(RenderJob.id.in_(render_ids)))} if render_ids else {}
-    payments = {p.id: p for p in db.session.scalars(
-        select(Payment).where(Payment.id.in_(payment_ids)))} if payment_ids else {}
-    items = [_render_item(renders[r.id]) if r.type == "render" else _payment_item(payments[r.id])
-             for r in rows if r.id in renders or r.id in payments]
-    return HistoryPage(items=items, total=total)
 
 
 # -- administration (CLI) ------------------------------------------------------------------
@@ -262,7 +214,3 @@ def set_user_active(email: str, active: bool) -> User:
     db.session.commit()
     log.info("user_enabled" if active else "user_disabled", extra={"user_id": str(user.id)})
     return user
-
-
-def get_user(user_id: uuid.UUID) -> User | None:
-    return db.session.get(User, user_id)

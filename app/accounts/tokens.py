@@ -36,7 +36,8 @@ class TokenPair:
     refresh_token: str
 
 
-def _expires_in(name: str) -> int:
+def lifetime_seconds(name: str) -> int:
+    """A token lifetime setting (``JWT_ACCESS_TOKEN_EXPIRES``...) in seconds."""
     value = current_app.config[name]
     return int(value.total_seconds() if hasattr(value, "total_seconds") else value)
 
@@ -53,7 +54,7 @@ def _microseconds(moment: datetime) -> int:
 def issue_token_pair(user: User) -> TokenPair:
     """A fresh login: a refresh token and a *fresh* access token tied to it."""
     refresh_jti = str(uuid.uuid4())
-    refresh_exp = int(time.time()) + _expires_in("JWT_REFRESH_TOKEN_EXPIRES")
+    refresh_exp = int(time.time()) + lifetime_seconds("JWT_REFRESH_TOKEN_EXPIRES")
     refresh = create_refresh_token(identity=user, additional_claims={"jti": refresh_jti})
     access = create_access_token(identity=user, fresh=True,
                                  additional_claims={"rjti": refresh_jti, "rexp": refresh_exp})

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 
 import click
-from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from app.accounts.service import create_admin, set_user_active
 from app.errors import ApiError
 
 PASSWORD_ENV = "WAVEFRAME_ADMIN_PASSWORD"  # noqa: S105 - the variable name, not a password
@@ -30,7 +30,6 @@ def _fail(exc: ApiError) -> None:
 @with_appcontext
 def create_admin_command(email: str) -> None:
     """Create an administrator (or promote an existing account) with a new password."""
-    from app.services.accounts import create_admin
     password = os.environ.get(PASSWORD_ENV) or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -45,7 +44,6 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 
 
 def _set_active(email: str, active: bool) -> None:
-    from app.services.accounts import set_user_active
     try:
         user = set_user_active(email, active)
     except ApiError as exc:
@@ -68,6 +66,4 @@ def enable_user_command(email: str) -> None:
     _set_active(email, True)
 
 
-def init_users_cli(app: Flask) -> None:
-    app.cli.add_command(create_admin_command)
-    app.cli.add_command(users_cli)
+COMMANDS = (create_admin_command, users_cli)

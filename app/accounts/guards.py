@@ -1,62 +1,16 @@
-"""Authentication guards every blueprint uses, and the JWT loaders that back them.
-
-    @bp.get("/renders")
-    @auth_required()
-    def list_renders():
-        user = current_user()
-"""
+"""The JWT loaders behind the token guards (``app.web.auth``): which user a token names,
+whether it is revoked, the claims every token carries, and the error each refusal answers."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 
-from flask import Flask, current_app
-from flask_jwt_extended import current_user as _jwt_current_user
-from flask_jwt_extended import jwt_required, verify_jwt_in_request
+from flask import Flask
 
-from app.auth.refresh_cookie import token_locations
-from app.errors import Forbidden, error_response
+from app.accounts.tokens import is_revoked, issued_at_claims
+from app.errors import error_response
 from app.extensions import db, jwt
 from app.models import User
-
-
-def auth_required(*, fresh: bool = False, refresh: bool = False, optional: bool = False,
-                  verify_type: bool = True, refresh_cookie: bool = False):
-    """A valid, unrevoked access token (or refresh token) of an active user.
-
-    ``verify_type=False`` accepts either kind of token (logout). ``refresh_cookie=True`` also
-    accepts the web app's refresh-token cookie, when the request asks for it with the header
-    of ``app.auth.refresh_cookie`` (refresh, logout).
-    """
-    if not refresh_cookie:
-        return jwt_required(fresh=fresh, refresh=refresh, optional=optional,
-                            verify_type=verify_type)
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            verify_jwt_in_request(optional=optional, fresh=fresh, refresh=refresh,
-                                  locations=token_locations(), verify_type=verify_type)
-            return current_app.ensure_sync(view)(*args, **kwargs)
-        return wrapper
-    return decorate
-
-
-def admin_required():
-    def decorate(view):
-        @functools.wraps(view)
-        @jwt_required()
-        def wrapper(*args, **kwargs):
-            if not current_user().is_admin:
-                raise Forbidden("This action needs an administrator.")
-            return view(*args, **kwargs)
-        return wrapper
-    return decorate
-
-
-def current_user() -> User:
-    return _jwt_current_user
 
 
 def init_jwt(app: Flask) -> None:
@@ -79,12 +33,10 @@ def init_jwt(app: Flask) -> None:
 
     @jwt.additional_claims_loader
     def _issued_at(_identity):
-        from app.services.auth_tokens import issued_at_claims
         return issued_at_claims()
 
     @jwt.token_in_blocklist_loader
     def _is_revoked(_header, payload):
-        from app.services.auth_tokens import is_revoked
         try:
             user = db.session.get(User, uuid.UUID(payload["sub"]))
         except (KeyError, ValueError):

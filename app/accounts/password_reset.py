@@ -18,13 +18,13 @@ from urllib.parse import urlencode
 from flask import current_app
 from sqlalchemy import delete, select
 
+from app.accounts.passwords import hash_password
+from app.accounts.service import check_password_policy, find_user_by_email, normalize_email
+from app.accounts.tokens import revoke_all_before_now
 from app.errors import ApiError, ServiceUnavailable
 from app.extensions import db
 from app.mail.queueing import queue_email
 from app.models import PasswordResetToken, User, utcnow
-from app.services.accounts import check_password_policy, find_user_by_email, normalize_email
-from app.services.auth_tokens import revoke_all_before_now
-from app.services.passwords import hash_password
 
 log = logging.getLogger(__name__)
 
