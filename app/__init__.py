@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 API_BLUEPRINTS: list[str] = [
     "app.payments.routes",
     "app.delivery",
-    "app.renders.routes",
+    "app.renders",
     "app.accounts",
     "app.frontend",  # the web app's pages and assets (init_app)
 ]
@@ -81,13 +81,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.tasks import maintenance
-    from app.tasks.schedule import register_periodic
     from app.web.docs import api
 
-    register_periodic(app, maintenance.reconcile_renders, maintenance.RECONCILE_EVERY)
-    register_periodic(app, maintenance.clean_render_temp_files, maintenance.TEMP_CLEANUP_EVERY)
-    register_periodic(app, maintenance.delete_unpaid_render_uploads, maintenance.UNPAID_CLEANUP_EVERY)
     for module_path in API_BLUEPRINTS:
         module = importlib.import_module(module_path)
         init = getattr(module, "init_app", None)

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from app.accounts.cli import COMMANDS as ACCOUNT_COMMANDS
 from app.delivery.cli import storage_cli
 from app.payments_cli import payments_cli
-from app.rendering.cli import render_command
+from app.renders.cli import COMMANDS as RENDER_COMMANDS
 
 HEALTHY_HEARTBEAT_SECONDS = 120
 
@@ -52,7 +52,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_health_command)
     app.cli.add_command(run_worker_command)
     app.cli.add_command(payments_cli)
-    app.cli.add_command(render_command)
+    for command in RENDER_COMMANDS:
+        app.cli.add_command(command)
     app.cli.add_command(storage_cli)
     for command in ACCOUNT_COMMANDS:
         app.cli.add_command(command)

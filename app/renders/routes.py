@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
-from functools import lru_cache
 
-from flask import Flask, current_app, request
+from flask import current_app, request
 from flask_smorest import Blueprint
 
-from app.rendering import catalog
+from app.renders.catalog import templates_document
+from app.renders.pricing import price_list
 from app.renders.schemas import (
     PricingSchema,
     RenderFilesSchema,
@@ -19,17 +17,9 @@ from app.renders.schemas import (
     RenderListArgsSchema,
     RenderListSchema,
 )
-from app.services.pricing import price_list
-from app.services.renders import (
-    IMAGE_PARTS,
-    cancel_render,
-    create_render,
-    get_render,
-    list_renders,
-    retry_render,
-)
+from app.renders.service import cancel_render, create_render, get_render, list_renders, retry_render
+from app.renders.uploads import IMAGE_PARTS
 from app.web.auth import BEARER_AUTH, auth_required, current_user
-from app.web.docs import api
 
 catalog_bp = Blueprint("catalog", __name__, url_prefix="/api/v1",
                        description="Visualizer templates and prices.")
@@ -50,25 +40,13 @@ UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {"schema
     }}}}}
 
 
-def init_app(app: Flask) -> None:
-    api.register_blueprint(catalog_bp)
-    api.register_blueprint(bp)
-
-
-@lru_cache(maxsize=1)
-def _templates_document() -> tuple[bytes, str]:
-    body = json.dumps({"items": catalog.list_templates(), "config_schema": catalog.config_schema()},
-                      sort_keys=True, separators=(",", ":")).encode()
-    return body, hashlib.sha256(body).hexdigest()[:32]
-
-
 @catalog_bp.get("/templates")
 @catalog_bp.doc(responses={"200": {"description": "{items: [{id, name, description, options_schema, "
                                                   "defaults}], config_schema}; ETag for revalidation"},
                            "304": {"description": "Not modified (If-None-Match matched)"}})
 def list_templates():
     """The visualizer templates, the options each takes (JSON Schema) and their defaults."""
-    body, etag = _templates_document()
+    body, etag = templates_document()
     response = current_app.response_class(body, mimetype="application/json")
     response.set_etag(etag)
     response.cache_control.public = True

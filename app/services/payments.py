@@ -249,10 +249,10 @@ def settle_paid(job: RenderJob, payment: Payment, at: datetime, after_commit: Af
     log.info("payment_paid", extra={"payment_id": str(payment.id), "render_job_id": str(job.id),
                                     "amount": payment.amount, "currency": payment.currency})
     if job.status == RenderStatus.AWAITING_PAYMENT:
-        from app.services.render_queue import enqueue_render
+        from app.renders.queueing import queue_render
         job.paid_at = at
         db.session.flush()
-        enqueue_render(job)  # moves the job to queued, commits, pushes the render task
+        queue_render(job)  # moves the job to queued, commits, pushes the render task
         return "paid"
     db.session.commit()
     log.warning("payment_for_unpayable_job", extra={
@@ -289,7 +289,7 @@ def apply_refund(job: RenderJob, payment: Payment, at: datetime, refund_id: str 
 
 def cancel_refunded_job(job_id: uuid.UUID) -> None:
     """Cancel a job whose payment was refunded, if it has not been rendered meanwhile."""
-    from app.services.renders import cancel_render
+    from app.renders.service import cancel_render
     job = lock_render_job(job_id)
     if job is None or job.status not in NOT_YET_RENDERED:
         db.session.rollback()

@@ -138,7 +138,7 @@ def test_unknown_pages_and_non_uuid_jobs_are_404(client):
 
 def test_the_limits_the_page_checks_are_the_servers():
     from app.frontend import routes
-    from app.services import uploads
+    from app.renders import uploads
 
     assert routes.MAX_IMAGE_MB * 1024 * 1024 == uploads.MAX_IMAGE_BYTES
     assert routes.MIN_AUDIO_SECONDS == uploads.MIN_AUDIO_SECONDS

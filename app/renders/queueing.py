@@ -1,24 +1,27 @@
 """Putting render jobs on the RQ queues: priority, one RQ job per attempt, timeout, retries.
 
-Postgres is the source of truth. ``enqueue_render`` first records the new attempt on the row
-(status ``queued``, ``attempts`` + 1, ``rq_job_id = render-<job>-<attempt>``) and commits, then
-pushes the task. If the push fails (Redis down) the job is not lost: the reconciler
-(``app.services.render_recovery``) finds the queued row without an RQ entry and pushes it.
-An attempt's RQ job id is fixed, so it is enqueued at most once.
+``queue_render`` is the one way onto the queue (a new job with payments off, a paid job, a
+retry). Postgres is the source of truth: it first records the new attempt on the row (status
+``queued``, ``attempts`` + 1, ``rq_job_id = render-<job>-<attempt>``) and commits, then pushes
+the task. If the push fails (Redis down) the job is not lost: the reconciler
+(``app.renders.recovery``) finds the queued row without an RQ entry and pushes it with the same
+``start_attempt`` and ``push_render``. An attempt's RQ job id is fixed, so it is enqueued at
+most once.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 
 import redis
-from rq.job import Job
-from sqlalchemy import select
 
 from app.errors import Conflict
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, utcnow
+from app.renders.rows import lock_render_job
+from app.renders.tasks import render_job_task
 from app.tasks.jobs import fetch_job, remove_job
 from app.tasks.queues import DEFAULT, HIGH, LOW
 
@@ -33,16 +36,17 @@ MAX_JOB_TIMEOUT = 12 * 3600
 TIMEOUT_SECONDS_PER_VIDEO_SECOND = 4.0
 REFERENCE_PIXELS = 1280 * 720
 
-ENQUEUE_FROM = frozenset({RenderStatus.AWAITING_PAYMENT, RenderStatus.FAILED})
+# A job is tried at most this many times, by its owner's retries or by the reconciler (an
+# administrator's retry may go past it).
+MAX_ATTEMPTS = 5
+QUEUE_FROM = frozenset({RenderStatus.AWAITING_PAYMENT, RenderStatus.FAILED})
 
 
-def render_seconds(job: RenderJob) -> float:
-    """Seconds of audio the job renders (its trim range, else the whole audio)."""
-    config = job.config or {}
-    start = float(config.get("trim_start") or 0)
+def render_seconds(config: Mapping, audio_duration: float) -> float:
+    """Seconds of audio a job renders: its trim range, else the whole audio."""
     end = config.get("trim_end")
-    end = float(end) if end is not None else float(job.audio_duration)
-    return max(min(end, float(job.audio_duration)) - start, 0.0)
+    end = audio_duration if end is None else min(float(end), audio_duration)
+    return max(end - float(config.get("trim_start") or 0), 0.0)
 
 
 def choose_priority(seconds: float, *, admin: bool = False) -> str:
@@ -61,24 +65,29 @@ def job_timeout(seconds: float, size: str, fps: int) -> int:
     return int(min(MAX_JOB_TIMEOUT, math.ceil(budget)))
 
 
+def _seconds(job: RenderJob) -> float:
+    return render_seconds(job.config or {}, float(job.audio_duration))
+
+
 def timeout_for(job: RenderJob) -> int:
     config = job.config or {}
-    return job_timeout(render_seconds(job), config.get("size", "1920x1080"), config.get("fps", 30))
+    return job_timeout(_seconds(job), config.get("size", "1920x1080"), config.get("fps", 30))
 
 
 def rq_job_id_for(job_id, attempt: int) -> str:
     return f"render-{job_id}-{attempt}"
 
 
-def enqueue_render(job: RenderJob, *, priority: str | None = None, admin: bool = False) -> None:
+def queue_render(job: RenderJob, *, priority: str | None = None, admin: bool = False) -> None:
     """Start a new attempt of ``job``: mark it ``queued``, commit, and push the render task.
 
-    Allowed from ``awaiting_payment`` (first attempt, e.g. once paid) and ``failed`` (a retry);
-    any other state raises :class:`Conflict`. ``admin`` retries go to the high queue.
+    Allowed from ``awaiting_payment`` (first attempt: a new job with payments off, or once paid)
+    and ``failed`` (a retry); any other state raises :class:`Conflict`. ``admin`` retries go to
+    the high queue. The caller's pending changes (a new row, ``paid_at``) are committed with it.
     """
-    db.session.flush()  # keep the caller's pending changes (e.g. paid_at) through the re-read
-    lock_job(job.id)  # serialise concurrent calls on this row (re-reads ``job`` in place)
-    if RenderStatus(job.status) not in ENQUEUE_FROM:
+    db.session.flush()  # keep the caller's pending changes through the re-read
+    lock_render_job(job.id)  # serialise concurrent calls on this row (re-reads ``job`` in place)
+    if RenderStatus(job.status) not in QUEUE_FROM:
         db.session.rollback()
         raise Conflict(f"A {job.status} render cannot be queued.", code="invalid_render_state",
                        details={"status": str(job.status)})
@@ -89,18 +98,10 @@ def enqueue_render(job: RenderJob, *, priority: str | None = None, admin: bool =
     push_render(job)
 
 
-def lock_job(job_id, *, skip_locked: bool = False) -> RenderJob | None:
-    """Re-read the row under ``SELECT ... FOR UPDATE OF render_jobs`` (None: gone or skipped)."""
-    return db.session.scalars(
-        select(RenderJob).where(RenderJob.id == job_id)
-        .with_for_update(of=RenderJob, skip_locked=skip_locked)
-        .execution_options(populate_existing=True)).one_or_none()
-
-
 def start_attempt(job: RenderJob, *, priority: str | None = None, admin: bool = False) -> None:
     """Record a new attempt on the (locked) row and move it to ``queued``; the caller commits."""
     job.attempts = (job.attempts or 0) + 1
-    job.priority = priority or choose_priority(render_seconds(job), admin=admin)
+    job.priority = priority or choose_priority(_seconds(job), admin=admin)
     job.rq_job_id = rq_job_id_for(job.id, job.attempts)
     job.progress = 0
     job.eta_seconds = None
@@ -114,15 +115,13 @@ def start_attempt(job: RenderJob, *, priority: str | None = None, admin: bool = 
         job.queued_at = utcnow()
 
 
-def push_render(job: RenderJob) -> Job | None:
-    """Put the current attempt of ``job`` on its queue, unless Redis already holds it.
+def push_render(job: RenderJob):
+    """Put the current attempt of ``job`` on its queue, unless the queue already holds it.
 
     Returns None when Redis is unreachable: the row is committed, the reconciler retries.
     """
-    from app.tasks.render import render_job_task
-
     try:
-        existing = fetch_rq_job(job.rq_job_id)
+        existing = fetch_job(job.rq_job_id)
         if existing is not None:
             return existing
         return render_job_task.enqueue(str(job.id), job.attempts, job_id=job.rq_job_id,
@@ -133,12 +132,8 @@ def push_render(job: RenderJob) -> Job | None:
         return None
 
 
-def fetch_rq_job(rq_job_id: str | None) -> Job | None:
-    return fetch_job(rq_job_id)
-
-
-def remove_rq_job(rq_job_id: str | None) -> bool:
-    """Take an attempt's RQ job off its queue and registries; False when Redis had none."""
+def unqueue_render(rq_job_id: str | None) -> bool:
+    """Take an attempt's RQ job off its queue and registries; False when there was none."""
     try:
         return remove_job(rq_job_id)
     except redis.RedisError:

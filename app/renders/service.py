@@ -21,19 +21,20 @@ from app.errors import Conflict, InvalidField, NotFound
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, User, utcnow
 from app.rendering import catalog
-from app.services import render_queue
-from app.services.pricing import quote
-from app.services.render_workspace import scratch_dir
-from app.services.uploads import ImageUpload, validate_audio, validate_image
+from app.renders.errors import engine_input_errors
+from app.renders.pricing import quote
+from app.renders.queueing import MAX_ATTEMPTS, queue_render, render_seconds, unqueue_render
+from app.renders.rows import lock_render_job
+from app.renders.uploads import (
+    AUDIO_CONTENT_TYPES,
+    IMAGE_PARTS,
+    ImageUpload,
+    validate_audio,
+    validate_image,
+)
+from app.renders.workspace import scratch_dir
 
 log = logging.getLogger(__name__)
-
-# Image parts POST /renders accepts, and the template option each one fills by default.
-IMAGE_PARTS = {"background": "background_image", "cover": "cover_image", "logo": "logo_image"}
-AUDIO_CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac",
-                       "ogg": "audio/ogg", "opus": "audio/ogg", "m4a": "audio/mp4",
-                       "webm": "audio/webm", "aac": "audio/aac", "aiff": "audio/aiff"}
-MAX_USER_ATTEMPTS = 5  # owners may retry a failed job until it has had this many attempts
 
 
 def render_config(raw: Mapping, audio_duration: float, images: Mapping[str, ImageUpload]) -> dict:
@@ -51,8 +52,9 @@ def render_config(raw: Mapping, audio_duration: float, images: Mapping[str, Imag
             if option in accepted and option not in options:
                 options[option] = name
         raw["options"] = options
-    config = catalog.normalize_config(raw, audio_duration=audio_duration,
-                                      available_assets=set(images))
+    with engine_input_errors():
+        config = catalog.normalize_config(raw, audio_duration=audio_duration,
+                                          available_assets=set(images))
     unused = set(images) - set(catalog.asset_names(config).values())
     if unused:
         raise InvalidField("An uploaded image is not used by this template.",
@@ -61,15 +63,12 @@ def render_config(raw: Mapping, audio_duration: float, images: Mapping[str, Imag
     return config
 
 
-def trimmed_seconds(config: Mapping, audio_duration: float) -> float:
-    end = config.get("trim_end")
-    end = audio_duration if end is None else min(float(end), audio_duration)
-    return max(end - float(config.get("trim_start") or 0), 0.0)
-
-
 def create_render(user: User, *, audio: FileStorage, config: Mapping,
                   images: Mapping[str, FileStorage | None] | None = None) -> RenderJob:
-    """Validate an upload and create its job: ``awaiting_payment`` with payments on, else queued."""
+    """Validate an upload and create its job: ``awaiting_payment`` with payments on, else queued.
+
+    With payments off the new row and its first attempt are committed together (``queue_render``).
+    """
     parts = {name: part for name, part in (images or {}).items() if part is not None}
     unknown = set(parts) - set(IMAGE_PARTS)
     if unknown:
@@ -77,12 +76,11 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
     job_id = uuid.uuid4()
     storage = get_storage()
     stored: list[str] = []
-    committed = False
     with scratch_dir("uploads") as workdir:
         upload = validate_audio(audio, workdir)
         assets = {name: validate_image(part, name, workdir) for name, part in parts.items()}
         normalized = render_config(config, upload.info.duration, assets)
-        price = quote(normalized["size"], trimmed_seconds(normalized, upload.info.duration))
+        price = quote(normalized["size"], render_seconds(normalized, upload.info.duration))
         try:
             audio_key = job_storage.audio_key(user.id, job_id, upload.extension)
             storage.put_file(audio_key, upload.path, content_type=AUDIO_CONTENT_TYPES.get(
@@ -101,14 +99,12 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
                                 if "background" in assets else None),
                 price_amount=price.amount, price_currency=price.currency)
             db.session.add(job)
-            db.session.flush()
-            if not current_app.config["PAYMENTS_ENABLED"]:
-                render_queue.start_attempt(job)
-            db.session.commit()
-            committed = True
+            if current_app.config["PAYMENTS_ENABLED"]:
+                db.session.commit()
+            else:
+                queue_render(job)
         except BaseException:
-            if not committed:
-                db.session.rollback()
+            if not _row_committed(job_id):
                 for key in stored:
                     try:
                         storage.delete(key)
@@ -118,9 +114,17 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
     log.info("render_created", extra={"render_job_id": str(job.id), "user_id": str(user.id),
                                       "status": str(job.status), "duration": job.audio_duration,
                                       "template": normalized["template"]})
-    if job.status == RenderStatus.QUEUED:
-        render_queue.push_render(job)
     return job
+
+
+def _row_committed(job_id: uuid.UUID) -> bool:
+    """After a failure: whether the job's row was committed before it (its objects then stay)."""
+    db.session.rollback()
+    try:
+        return db.session.scalar(select(func.count()).where(RenderJob.id == job_id)) > 0
+    except Exception:  # the database is away: as when the commit itself fails, clean up
+        db.session.rollback()
+        return False
 
 
 def get_render(user: User, job_id: uuid.UUID) -> RenderJob:
@@ -150,7 +154,7 @@ def cancel_render(job: RenderJob, *, reason: str = "user") -> RenderJob:
     stops the render within a few seconds and cleans up. Other states raise 409.
     """
     db.session.flush()
-    render_queue.lock_job(job.id)
+    lock_render_job(job.id)
     status = RenderStatus(job.status)
     if status not in (RenderStatus.AWAITING_PAYMENT, RenderStatus.QUEUED, RenderStatus.RENDERING):
         db.session.rollback()
@@ -161,7 +165,7 @@ def cancel_render(job: RenderJob, *, reason: str = "user") -> RenderJob:
     job.eta_seconds = None
     db.session.commit()
     if status == RenderStatus.QUEUED:
-        render_queue.remove_rq_job(job.rq_job_id)
+        unqueue_render(job.rq_job_id)
     log.info("render_canceled", extra={"render_job_id": str(job.id), "from_status": status.value,
                                        "reason": reason})
     return job
@@ -172,10 +176,10 @@ def retry_render(job: RenderJob, *, admin: bool = False) -> RenderJob:
     if RenderStatus(job.status) != RenderStatus.FAILED:
         raise Conflict(f"A {job.status} render cannot be retried; only failed ones can.",
                        code="invalid_render_state", details={"status": str(job.status)})
-    if not admin and job.attempts >= MAX_USER_ATTEMPTS:
+    if not admin and job.attempts >= MAX_ATTEMPTS:
         raise Conflict(f"This render has already been tried {job.attempts} times.",
                        code="retry_limit_reached", details={"attempts": job.attempts})
-    render_queue.enqueue_render(job, admin=admin)
+    queue_render(job, admin=admin)
     log.info("render_retried", extra={"render_job_id": str(job.id), "attempt": job.attempts,
                                       "admin": admin})
     return job

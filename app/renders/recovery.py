@@ -2,14 +2,13 @@
 
 ``reconcile_render_jobs`` finds ``queued``/``rendering`` rows whose RQ job is gone (Redis flushed
 or restarted) or whose worker died (an RQ job still "started" but no heartbeat on the row for
-``RENDER_STALE_SECONDS``) and starts a new attempt, once; after ``MAX_RENDER_ATTEMPTS`` the job
+``RENDER_STALE_SECONDS``) and starts a new attempt, once; after ``MAX_ATTEMPTS`` the job
 fails for good. Rows are locked with SKIP LOCKED, so two reconcilers at once never both act.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import time
 import uuid
@@ -17,43 +16,40 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
+from rq import Worker
 from sqlalchemy import func, select
 
 from app.adapters import get_storage
 from app.delivery.job_storage import delete_job_objects
 from app.extensions import db, get_redis
 from app.models import RenderJob, RenderStatus, utcnow
-from app.services import render_queue
-from app.services.render_execution import fail_job
-from app.services.render_workspace import tmp_root
+from app.renders.execution import fail_job
+from app.renders.queueing import MAX_ATTEMPTS, push_render, start_attempt, unqueue_render
+from app.renders.rows import lock_render_job
+from app.renders.workspace import tmp_root
+from app.tasks.jobs import fetch_job
 
 log = logging.getLogger(__name__)
 
-MAX_RENDER_ATTEMPTS = 5
 WAITING_RQ_STATES = {"queued", "scheduled", "deferred"}
 UPLOAD_TEMP_MAX_AGE = 3600  # a request never validates for an hour
 WORK_TEMP_MIN_AGE = 600  # a work folder of a job no longer rendering, left by a dead worker
 RUNNING = {RenderStatus.RENDERING}
 
 
-def setting(name: str, default: int) -> int:
-    """An integer setting: the app config, else the environment, else ``default``."""
-    value = current_app.config.get(name)
-    if value in (None, ""):
-        value = os.environ.get(name, default)
-    return int(value)
+def _setting(name: str) -> int:
+    return int(current_app.config[name])
 
 
 def _worker_alive(worker_name: str | None) -> bool:
     if not worker_name:
         return False
-    from rq import Worker
     return get_redis().exists(Worker.redis_worker_namespace_prefix + worker_name) > 0
 
 
 def diagnose(job: RenderJob, now: datetime, stale_after: int) -> str:
     """"ok", or why the row's attempt will never finish: "lost", "dead" or "orphaned"."""
-    rq_job = render_queue.fetch_rq_job(job.rq_job_id)
+    rq_job = fetch_job(job.rq_job_id)
     if rq_job is None:
         return "lost"
     status = rq_job.get_status(refresh=False)
@@ -73,8 +69,8 @@ def diagnose(job: RenderJob, now: datetime, stale_after: int) -> str:
 
 def reconcile_render_jobs() -> dict[str, int]:
     """Re-enqueue every queued/rendering job that RQ lost or whose worker died."""
-    stale_after = setting("RENDER_STALE_SECONDS", 120)
-    grace = setting("RENDER_RECONCILE_GRACE_SECONDS", 30)
+    stale_after = _setting("RENDER_STALE_SECONDS")
+    grace = _setting("RENDER_RECONCILE_GRACE_SECONDS")
     now = utcnow()
     last_change = func.coalesce(RenderJob.progress_updated_at, RenderJob.queued_at, RenderJob.created_at)
     candidates = db.session.scalars(
@@ -83,7 +79,7 @@ def reconcile_render_jobs() -> dict[str, int]:
     db.session.rollback()
     counts = {"checked": 0, "requeued": 0, "failed": 0}
     for job_id in candidates:
-        job = render_queue.lock_job(job_id, skip_locked=True)
+        job = lock_render_job(job_id, skip_locked=True)
         if job is None or RenderStatus(job.status) not in (RenderStatus.QUEUED, RenderStatus.RENDERING):
             db.session.rollback()
             continue
@@ -93,16 +89,16 @@ def reconcile_render_jobs() -> dict[str, int]:
             db.session.rollback()
             continue
         old_rq_job_id = job.rq_job_id
-        if job.attempts >= MAX_RENDER_ATTEMPTS:
+        if job.attempts >= MAX_ATTEMPTS:
             fail_job(job, "render_crashed",
                      "The render kept stopping unexpectedly and was given up. You can retry it.")
-            render_queue.remove_rq_job(old_rq_job_id)
+            unqueue_render(old_rq_job_id)
             counts["failed"] += 1
             continue
-        render_queue.start_attempt(job, priority=job.priority)
+        start_attempt(job, priority=job.priority)
         db.session.commit()
-        render_queue.remove_rq_job(old_rq_job_id)  # so RQ's own cleanup cannot act on it later
-        render_queue.push_render(job)
+        unqueue_render(old_rq_job_id)  # so RQ's own cleanup cannot act on it later
+        push_render(job)
         counts["requeued"] += 1
         log.warning("render_requeued", extra={"render_job_id": str(job.id), "reason": verdict,
                                               "attempt": job.attempts,
@@ -150,7 +146,7 @@ def delete_unpaid_uploads(batch_size: int = 100) -> int:
     """Delete everything stored for jobs never paid (or canceled) after
     UNPAID_UPLOAD_RETENTION_HOURS -- the audio and every uploaded image, by prefix -- and mark
     those jobs ``expired``. Safe to run twice at once (rows locked, SKIP LOCKED)."""
-    hours = setting("UNPAID_UPLOAD_RETENTION_HOURS", 24)
+    hours = _setting("UNPAID_UPLOAD_RETENTION_HOURS")
     cutoff = utcnow() - timedelta(hours=hours)
     storage = get_storage()
     done = 0

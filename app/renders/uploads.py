@@ -20,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 from app.errors import InvalidField, PayloadTooLarge, UnsupportedMedia
 from app.rendering.errors import AudioTooLong, AudioUnsupported
 from app.rendering.probe import AudioInfo, probe_audio
+from app.renders.errors import engine_input_errors
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,9 @@ MAX_IMAGE_PIXELS = 40_000_000
 STORED_IMAGE_SIDE = 3840  # larger images are scaled down to fit
 IMAGE_SIGNATURES = {"PNG": (b"\x89PNG\r\n\x1a\n",), "JPEG": (b"\xff\xd8\xff",)}
 
+# Image parts POST /renders accepts, and the template option each one fills by default.
+IMAGE_PARTS = {"background": "background_image", "cover": "cover_image", "logo": "logo_image"}
+
 # File extension of the stored audio object, from the container ffprobe found.
 AUDIO_EXTENSIONS = {
     "mp3": "mp3", "wav": "wav", "flac": "flac", "ogg": "ogg", "mov": "m4a", "mp4": "m4a",
@@ -41,6 +45,9 @@ AUDIO_EXTENSIONS = {
     "caf": "caf", "amr": "amr", "ape": "ape", "asf": "wma", "wv": "wv", "au": "au", "mpc": "mpc",
     "mpc8": "mpc", "opus": "opus",
 }
+AUDIO_CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac",
+                       "ogg": "audio/ogg", "opus": "audio/ogg", "m4a": "audio/mp4",
+                       "webm": "audio/webm", "aac": "audio/aac", "aiff": "audio/aiff"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,11 @@ def looks_like_audio(head: bytes) -> bool:
 
 def validate_audio(upload: FileStorage, workdir: Path) -> AudioUpload:
     """Receive and identify the audio part: 413 too big, 415 not audio, 422 too long/short."""
+    with engine_input_errors():
+        return _validate_audio(upload, workdir)
+
+
+def _validate_audio(upload: FileStorage, workdir: Path) -> AudioUpload:
     path = workdir / "audio.upload"
     size = receive_file(upload, path, field="audio", max_bytes=max_upload_bytes())
     if size == 0:

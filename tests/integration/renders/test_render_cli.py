@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from PIL import Image, ImageDraw
 
-from app.rendering.cli import render_command
+from app.renders.cli import render_command
 from tests.integration.rendering.conftest import probe_streams
 
 pytestmark = pytest.mark.slow
 
 
-def test_flask_render_writes_the_video_and_prints_a_summary(app, runner, media, images, tmp_path):
+@pytest.fixture
+def cover(tmp_path) -> Path:
+    image = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse([0, 0, 300, 300], fill=(250, 220, 60, 255))
+    image.save(tmp_path / "cover.png")
+    return tmp_path / "cover.png"
+
+
+def test_flask_render_writes_the_video_and_prints_a_summary(app, runner, media, cover, tmp_path):
     app.config["CHROMIUM_PATH"] = "/usr/bin/chromium"
     config = tmp_path / "config.json"
     config.write_text(
@@ -22,7 +32,7 @@ def test_flask_render_writes_the_video_and_prints_a_summary(app, runner, media, 
     result = runner.invoke(
         render_command,
         [
-            str(media["music"]),
+            str(media["m4a"]),
             "-o",
             str(out),
             "--config",
@@ -36,7 +46,7 @@ def test_flask_render_writes_the_video_and_prints_a_summary(app, runner, media, 
             "--artist",
             "CLI",
             "--cover",
-            str(images["cover"]),
+            str(cover),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -48,15 +58,17 @@ def test_flask_render_writes_the_video_and_prints_a_summary(app, runner, media, 
 
 
 def test_flask_render_reports_bad_input_without_a_traceback(app, runner, media, tmp_path):
+    text = tmp_path / "text.mp3"
+    text.write_text("this is not audio at all\n" * 200)
     result = runner.invoke(
-        render_command, [str(media["text"]), "-o", str(tmp_path / "x.mp4"), "--size", "720x720"]
+        render_command, [str(text), "-o", str(tmp_path / "x.mp4"), "--size", "720x720"]
     )
     assert result.exit_code == 1
     assert "not audio" in result.output
     config = tmp_path / "bad.json"
     config.write_text(json.dumps({"template": "bars", "options": {"bar_color": "red"}}))
     result = runner.invoke(
-        render_command, [str(media["music"]), "-o", str(tmp_path / "y.mp4"), "--config", str(config)]
+        render_command, [str(media["m4a"]), "-o", str(tmp_path / "y.mp4"), "--config", str(config)]
     )
     assert result.exit_code == 1
     assert "config.options.bar_color" in result.output

@@ -1,4 +1,5 @@
-"""``flask render AUDIO -o OUT.mp4``: render one file locally, no database or queue needed."""
+"""``flask render AUDIO -o OUT.mp4``: render one file locally with the engine, no database or
+queue needed."""
 
 from __future__ import annotations
 
@@ -10,12 +11,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
-from app.errors import ApiError
 from app.rendering.catalog import FPS_CHOICES, SIZES, template_ids
-from app.rendering.errors import RenderCanceled, RenderFailed
+from app.rendering.errors import EngineError, InvalidInput
 from app.rendering.pipeline import ENCODERS, RenderProgress, render_video
-
-IMAGE_OPTIONS = {"background": "background_image", "cover": "cover_image", "logo": "logo_image"}
+from app.renders.uploads import IMAGE_PARTS
 
 
 def build_config(config_file: Path | None, **flags) -> tuple[dict, dict[str, Path]]:
@@ -34,7 +33,7 @@ def build_config(config_file: Path | None, **flags) -> tuple[dict, dict[str, Pat
     config.setdefault("template", "bars")
     assets: dict[str, Path] = {}
     options = dict(config.get("options") or {})
-    for name, option in IMAGE_OPTIONS.items():
+    for name, option in IMAGE_PARTS.items():
         path = flags.get(name)
         if path is not None:
             assets[name] = Path(path)
@@ -116,11 +115,10 @@ def render_command(
             chromium_path=current_app.config.get("CHROMIUM_PATH", "/usr/bin/chromium"),
             encoder=encoder,
         )
-    except ApiError as exc:
-        fields = exc.details.get("fields") if exc.details else None
-        detail = "".join(f"\n  {name}: {' '.join(msgs)}" for name, msgs in (fields or {}).items())
+    except InvalidInput as exc:
+        detail = "".join(f"\n  {name}: {' '.join(msgs)}" for name, msgs in exc.fields.items())
         raise click.ClickException(f"{exc.message}{detail}") from exc
-    except (RenderFailed, RenderCanceled) as exc:
+    except EngineError as exc:
         raise click.ClickException(f"{exc.message} ({exc.code})") from exc
     finally:
         bar.close()
@@ -131,3 +129,6 @@ def render_command(
     )
     click.echo(f"size:      {result.size_bytes / 1e6:.2f} MB ({result.encoder}, {result.codec})")
     click.echo(f"speed:     {result.wall_seconds:.1f} s wall, {result.realtime_factor:.2f}x real time")
+
+
+COMMANDS = (render_command,)

@@ -9,10 +9,10 @@ user-facing error on the row (the traceback goes to the log only).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from flask import current_app, has_app_context
@@ -21,18 +21,16 @@ from rq.exceptions import AbandonedJobError
 from rq.timeouts import JobTimeoutException
 
 from app.adapters import get_storage
-from app.adapters.storage.base import StorageError, StorageNotFound
-from app.delivery import hooks
+from app.adapters.storage import StorageError, StorageNotFound
 from app.delivery.job_storage import image_key, output_key
 from app.delivery.links import download_filename
-from app.errors import ApiError
 from app.extensions import db
 from app.models import RenderJob
 from app.rendering.catalog import asset_names
-from app.rendering.errors import RenderCanceled, RenderFailed
-from app.services import render_execution
-from app.services.render_queue import rq_job_id_for, timeout_for
-from app.services.render_workspace import discard_output, keep_output, kept_output, scratch_dir, sha256_file
+from app.rendering.errors import EngineError, RenderCanceled
+from app.rendering.pipeline import render_video
+from app.renders import execution
+from app.renders.workspace import keep_output, kept_output, scratch_dir, sha256_file
 from app.tasks.jobs import is_final_attempt, task
 from app.tasks.queues import DEFAULT
 
@@ -48,7 +46,7 @@ RENDER_RETRY_INTERVALS = (30, 120)
 class RenderWatcher(threading.Thread):
     """Polls the row from its own connection: flags a cancel and stamps a heartbeat."""
 
-    def __init__(self, engine, job_id, rq_job_id: str):
+    def __init__(self, engine, job_id: uuid.UUID, rq_job_id: str):
         super().__init__(name=f"render-watcher-{job_id}", daemon=True)
         self.engine, self.job_id, self.rq_job_id = engine, job_id, rq_job_id
         self.canceled = threading.Event()
@@ -60,8 +58,7 @@ class RenderWatcher(threading.Thread):
             touch = time.monotonic() - last_touch >= HEARTBEAT_INTERVAL
             try:
                 with self.engine.connect() as conn:
-                    keep_going = render_execution.heartbeat(conn, self.job_id, self.rq_job_id,
-                                                            touch=touch)
+                    keep_going = execution.heartbeat(conn, self.job_id, self.rq_job_id, touch=touch)
                 if touch:
                     last_touch = time.monotonic()
                 if not keep_going:
@@ -82,7 +79,7 @@ class RenderWatcher(threading.Thread):
 class ProgressWriter:
     """The engine's progress callback: writes to the row at most once per interval."""
 
-    def __init__(self, job_id, rq_job_id: str):
+    def __init__(self, job_id: uuid.UUID, rq_job_id: str):
         self.job_id, self.rq_job_id = job_id, rq_job_id
         self.last_write = 0.0
 
@@ -91,15 +88,13 @@ class ProgressWriter:
         if now - self.last_write < PROGRESS_WRITE_INTERVAL:
             return
         self.last_write = now
-        render_execution.record_progress(self.job_id, self.rq_job_id, progress.percent,
-                                         progress.eta_seconds)
+        execution.record_progress(self.job_id, self.rq_job_id, progress.percent,
+                                  progress.eta_seconds)
 
 
-def render_to_output(job: RenderJob, rq_job_id: str, workdir: Path,
+def render_to_output(job: RenderJob, rq_job_id: str, timeout: int, workdir: Path,
                      watcher: RenderWatcher) -> tuple[Path, dict]:
     """Download the inputs and render; the video lands in the job's kept output folder."""
-    from app.rendering.pipeline import render_video
-
     storage = get_storage()
     audio_path = workdir / f"input{Path(job.audio_key).suffix}"
     storage.download_to(job.audio_key, audio_path)
@@ -112,7 +107,7 @@ def render_to_output(job: RenderJob, rq_job_id: str, workdir: Path,
     result = render_video(
         audio_path, workdir / "video.mp4", job.config, assets=assets,
         progress=ProgressWriter(job.id, rq_job_id), should_cancel=watcher.should_cancel,
-        timeout=max(60, timeout_for(job) - 60), chromium_path=current_app.config["CHROMIUM_PATH"],
+        timeout=max(60, timeout - 60), chromium_path=current_app.config["CHROMIUM_PATH"],
         workdir=engine_dir)
     meta = {"sha256": sha256_file(result.path), "size": result.size_bytes,
             "duration": result.duration_seconds, "encoder": result.encoder,
@@ -123,21 +118,25 @@ def render_to_output(job: RenderJob, rq_job_id: str, workdir: Path,
 
 
 @task(queue=DEFAULT, timeout=3600, retries=RENDER_RETRIES, retry_intervals=RENDER_RETRY_INTERVALS,
-      on_failure="app.tasks.render.on_render_task_failure")
+      on_failure="app.renders.tasks.on_render_task_failure")
 def render_job_task(render_job_id: str, attempt: int) -> str | None:
+    """Attempt ``attempt`` of a render job; its RQ job id and time limit are RQ's own."""
     rq_job = get_current_job()
-    rq_job_id = rq_job.id if rq_job is not None else rq_job_id_for(render_job_id, attempt)
-    job = render_execution.claim_render(render_job_id, rq_job_id)
+    if rq_job is None:
+        raise RuntimeError("the render task runs on an RQ worker")
+    job = execution.claim_render(uuid.UUID(render_job_id), rq_job.id)
     if job is None:
         return None
-    watcher = RenderWatcher(db.engine, job.id, rq_job_id)
+    log.info("render_attempt", extra={"render_job_id": str(job.id), "attempt": attempt,
+                                      "timeout": rq_job.timeout})
+    watcher = RenderWatcher(db.engine, job.id, rq_job.id)
     watcher.start()
     try:
         with scratch_dir("work", prefix=f"{job.id}-") as workdir:
             kept = kept_output(job.id)
             if kept is not None:
                 log.info("render_output_reused", extra={"render_job_id": str(job.id)})
-            video, meta = kept or render_to_output(job, rq_job_id, workdir, watcher)
+            video, meta = kept or render_to_output(job, rq_job.id, rq_job.timeout, workdir, watcher)
         if watcher.should_cancel():
             raise RenderCanceled()
         key = output_key(job.user_id, job.id)
@@ -145,21 +144,17 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
                                         download_name=download_filename(job))
         if stored.size != meta["size"]:
             raise StorageError(f"stored video is {stored.size} bytes, expected {meta['size']}")
-        done = render_execution.complete_render(
-            job.id, rq_job_id, output_key=key, size=meta["size"], duration=meta["duration"],
-            checksum=meta["sha256"])
-        if done is None:  # canceled while uploading
-            get_storage().delete(key)
+        if not execution.complete_render(job, rq_job.id, output_key=key, size=meta["size"],
+                                         duration=meta["duration"], checksum=meta["sha256"]):
+            get_storage().delete(key)  # canceled while uploading
             raise RenderCanceled()
-        discard_output(job.id)
-        hooks.on_video_kept(done)
         return "completed"
     except RenderCanceled:
-        render_execution.finish_canceled(job.id, rq_job_id)
+        execution.finish_canceled(job.id, rq_job.id)
         return "canceled"
     except Exception:
         log.exception("render_attempt_error", extra={"render_job_id": str(job.id),
-                                                     "rq_job_id": rq_job_id})
+                                                     "rq_job_id": rq_job.id})
         db.session.rollback()
         raise
     finally:
@@ -167,7 +162,7 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
 
 
 def user_facing_error(exc_type, exc_value) -> tuple[str, str]:
-    if isinstance(exc_value, RenderFailed | ApiError):  # RenderTimeout, AudioUnsupported, ...
+    if isinstance(exc_value, EngineError):  # RenderFailed, RenderTimeout, AudioUnsupported, ...
         return exc_value.code, exc_value.message
     if exc_type is not None and issubclass(exc_type, JobTimeoutException):
         return "render_timeout", "The render took longer than allowed and was stopped."
@@ -177,30 +172,28 @@ def user_facing_error(exc_type, exc_value) -> tuple[str, str]:
         return "input_missing", "The uploaded file is no longer available; upload it again."
     if isinstance(exc_value, StorageError):
         return "storage_unavailable", "The finished video could not be stored."
-    return render_execution.GENERIC_ERROR
-
-
-@contextlib.contextmanager
-def _app_context():
-    if has_app_context():
-        yield
-        return
-    from app import create_app
-    with create_app().app_context():
-        yield
+    return execution.GENERIC_ERROR
 
 
 def on_render_task_failure(rq_job, connection, exc_type, exc_value, traceback) -> None:
-    """RQ failure callback (each failed attempt): record the error, ``failed`` when final."""
+    """RQ failure callback (each failed attempt): record the error, ``failed`` when final.
+
+    The worker runs it inside its app context (in the work horse, or in its maintenance pass
+    for a job whose worker was lost). Anywhere else the row is left to the reconciler, which
+    finds a queued/rendering row whose RQ job has ended.
+    """
     render_job_id = rq_job.args[0]
     code, message = user_facing_error(exc_type, exc_value)
     final = is_final_attempt(rq_job)
-    with _app_context():
-        try:
-            render_execution.record_render_failure(render_job_id, rq_job.id, code, message,
-                                                   final=final)
-        finally:
-            db.session.remove()
+    if not has_app_context():
+        log.warning("render_failure_not_recorded", extra={
+            "render_job_id": render_job_id, "rq_job_id": rq_job.id, "reason": "no app context"})
+        return
+    try:
+        execution.record_render_failure(uuid.UUID(render_job_id), rq_job.id, code, message,
+                                        final=final)
+    finally:
+        db.session.remove()
     log.error("render_job_failed", extra={"render_job_id": render_job_id, "rq_job_id": rq_job.id,
                                           "error_code": code, "final": final,
                                           "error_type": getattr(exc_type, "__name__", None)})

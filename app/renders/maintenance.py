@@ -1,4 +1,4 @@
-"""Periodic maintenance of render jobs (registered in ``app.tasks.schedule.PERIODIC_TASKS``).
+"""Periodic maintenance of render jobs (registered by ``app.renders.init_app``).
 
 - ``reconcile_renders``: re-enqueue queued/rendering jobs whose RQ entry is lost or whose
   worker died (Postgres is the source of truth).
@@ -11,7 +11,7 @@ at once. Errors raise, so RQ retries them and records the failure.
 
 from __future__ import annotations
 
-from app.services import render_recovery
+from app.renders import recovery
 from app.tasks.jobs import task
 from app.tasks.queues import HIGH
 
@@ -22,14 +22,18 @@ UNPAID_CLEANUP_EVERY = 3600
 
 @task(queue=HIGH, timeout=300, retries=1, retry_intervals=(30,))
 def reconcile_renders() -> dict:
-    return render_recovery.reconcile_render_jobs()
+    return recovery.reconcile_render_jobs()
 
 
 @task(queue=HIGH, timeout=600, retries=1, retry_intervals=(60,))
 def clean_render_temp_files() -> dict:
-    return render_recovery.cleanup_render_temp_files()
+    return recovery.cleanup_render_temp_files()
 
 
 @task(queue=HIGH, timeout=1800, retries=1, retry_intervals=(300,))
 def delete_unpaid_render_uploads() -> int:
-    return render_recovery.delete_unpaid_uploads()
+    return recovery.delete_unpaid_uploads()
+
+
+PERIODIC = ((reconcile_renders, RECONCILE_EVERY), (clean_render_temp_files, TEMP_CLEANUP_EVERY),
+            (delete_unpaid_render_uploads, UNPAID_CLEANUP_EVERY))
