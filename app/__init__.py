@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # Each entry: a module defining ``bp`` (a flask_smorest.Blueprint, or a Flask one for HTML).
 API_BLUEPRINTS: list[str] = [
-    "app.payments.routes",
+    "app.payments",
     "app.delivery",
     "app.renders",
     "app.accounts",

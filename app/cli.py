@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 
 from app.accounts.cli import COMMANDS as ACCOUNT_COMMANDS
 from app.delivery.cli import storage_cli
-from app.payments_cli import payments_cli
+from app.payments.cli import COMMANDS as PAYMENT_COMMANDS
 from app.renders.cli import COMMANDS as RENDER_COMMANDS
 
 HEALTHY_HEARTBEAT_SECONDS = 120
@@ -51,7 +51,8 @@ def run_worker_command(burst: bool) -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(worker_health_command)
     app.cli.add_command(run_worker_command)
-    app.cli.add_command(payments_cli)
+    for command in PAYMENT_COMMANDS:
+        app.cli.add_command(command)
     for command in RENDER_COMMANDS:
         app.cli.add_command(command)
     app.cli.add_command(storage_cli)

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Flask, request
+from flask import request
 from flask_smorest import Blueprint
 
 from app.extensions import limiter
+from app.payments.checkout import start_checkout
 from app.payments.schemas import CheckoutSchema, WebhookAckSchema
-from app.services.payments import start_checkout
-from app.services.stripe_webhooks import handle_stripe_webhook
+from app.payments.webhooks import handle_stripe_webhook
 from app.web.auth import BEARER_AUTH, auth_required, current_user
-from app.web.docs import api
 
 bp = Blueprint("payments", __name__, url_prefix="/api/v1",
                description="Paying for renders through Stripe Checkout.")
-
-
-def init_app(app: Flask) -> None:
-    api.register_blueprint(bp)
 
 
 @bp.post("/renders/<uuid:job_id>/checkout")

@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from app.errors import ApiError
+from app.payments.refunds import refund_render
 
 payments_cli = AppGroup("payments", help="Payments administration (Stripe).")
 
@@ -20,8 +21,6 @@ def refund_command(job_id: uuid.UUID) -> None:
 
     A job not rendered yet is canceled. Safe to repeat: Stripe never refunds twice.
     """
-    from app.services.payments import refund_render
-
     try:
         result = refund_render(job_id)
     except ApiError as exc:
@@ -36,3 +35,6 @@ def refund_command(job_id: uuid.UUID) -> None:
         "already_refunded": f"render {job_id} was already refunded (refund {payment.refund_id})",
     }
     click.echo(messages[result.outcome])
+
+
+COMMANDS = (payments_cli,)

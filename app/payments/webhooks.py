@@ -22,13 +22,10 @@ from app.adapters.billing import InvalidWebhook
 from app.errors import BadRequest, ServiceUnavailable
 from app.extensions import db
 from app.models import Payment, PaymentStatus, RenderJob, StripeEvent, utcnow
-from app.services.payments import (
-    AfterCommit,
-    apply_refund,
-    lock_payment_where,
-    payments_disabled_error,
-    settle_paid,
-)
+from app.payments.errors import payments_disabled_error
+from app.payments.fulfilment import AfterCommit, settle_paid
+from app.payments.refunds import apply_refund
+from app.payments.rows import lock_payment_where
 
 log = logging.getLogger(__name__)
 
