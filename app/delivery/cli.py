@@ -32,3 +32,6 @@ def _size(count: int) -> str:
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
         count /= 1024
     return f"{count:.1f} TiB"  # pragma: no cover - the loop always returns
+
+
+COMMANDS = (storage_cli,)
