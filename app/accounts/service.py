@@ -77,6 +77,15 @@ def _email_taken() -> Conflict:
                     details={"fields": {"email": ["Already registered."]}})
 
 
+def _commit_unless_email_taken() -> None:
+    """Commit; a concurrent registration of the same email loses with 409 (the unique index)."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise _email_taken() from None
+
+
 def _session(user: User) -> AuthSession:
     tokens = issue_token_pair(user)
     return AuthSession(user=user, access_token=tokens.access_token, refresh_token=tokens.refresh_token)
@@ -92,11 +101,7 @@ def register(email: str, password: str) -> AuthSession:
         raise _email_taken()
     user = User(email=email, password_hash=password_hash, last_login_at=utcnow())
     db.session.add(user)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise _email_taken() from None
+    _commit_unless_email_taken()
     log.info("user_registered", extra={"user_id": str(user.id)})
     return _session(user)
 
@@ -164,11 +169,7 @@ def update_account(user: User, *, current_password: str, email: str | None = Non
         user.password_hash = hash_password(password)
         revoke_all_before_now(user)
     user.email = new_email
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise _email_taken() from None
+    _commit_unless_email_taken()
     log.info("account_updated", extra={"user_id": str(user.id), "email_changed": new_email != old_email,
                                        "password_changed": password is not None})
     if new_email != old_email:

@@ -122,26 +122,25 @@ def on_async_payment_succeeded(session: dict[str, Any], after_commit: AfterCommi
 
 
 def on_async_payment_failed(session: dict[str, Any], after_commit: AfterCommit) -> str:
-    _job, payment = _session_payment(session)
-    if payment is None:
-        return "unknown_payment"
-    if payment.status != PaymentStatus.PENDING:
-        return f"already_{payment.status}"
-    payment.status = PaymentStatus.FAILED
-    payment.payment_intent_id = _intent_id(session) or payment.payment_intent_id
-    log.info("payment_failed", extra={"payment_id": str(payment.id)})
-    return "failed"  # the job stays awaiting_payment: the user may check out again
+    return _close_pending(session, PaymentStatus.FAILED, "payment_failed")
 
 
 def on_session_expired(session: dict[str, Any], after_commit: AfterCommit) -> str:
+    return _close_pending(session, PaymentStatus.EXPIRED, "payment_expired")
+
+
+def _close_pending(session: dict[str, Any], status: PaymentStatus, event: str) -> str:
+    """A session that will not be paid: its pending payment ends (the job stays
+    awaiting_payment, so the user may check out again)."""
     _job, payment = _session_payment(session)
     if payment is None:
         return "unknown_payment"
     if payment.status != PaymentStatus.PENDING:
         return f"already_{payment.status}"
-    payment.status = PaymentStatus.EXPIRED
-    log.info("payment_expired", extra={"payment_id": str(payment.id)})
-    return "expired"  # the job stays awaiting_payment: the user may check out again
+    payment.status = status
+    payment.payment_intent_id = _intent_id(session) or payment.payment_intent_id
+    log.info(event, extra={"payment_id": str(payment.id)})
+    return str(status)
 
 
 def _refunded_payment(payment_intent_id: str | None) -> tuple[RenderJob | None, Payment | None]:
