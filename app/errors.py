@@ -90,10 +90,6 @@ class InvalidField(ApiError):
         super().__init__(message, details=details, **kw)
 
 
-class RateLimited(ApiError):
-    status, code, message = 429, "rate_limited", "Too many requests; try again later."
-
-
 class UpstreamError(ApiError):
     """A third-party service (Stripe, storage, ...) failed; not the client's fault."""
 
