@@ -1,55 +1,28 @@
-"""Flask CLI commands that are not tied to one blueprint."""
+"""The one place CLI commands are registered: each package's ``cli.COMMANDS``.
+
+    flask create-admin EMAIL | flask users disable/enable EMAIL     (app/accounts/cli.py)
+    flask render AUDIO -o OUT.mp4                                  (app/renders/cli.py)
+    flask payments refund JOB_ID                                   (app/payments/cli.py)
+    flask storage usage [PREFIX]                                   (app/delivery/cli.py)
+    flask worker-health | flask run-worker                         (app/tasks/cli.py)
+
+(``flask db ...`` comes from Flask-Migrate.)
+"""
 
 from __future__ import annotations
 
-import sys
-from datetime import UTC, datetime, timedelta
-
-import click
 from flask import Flask
-from flask.cli import with_appcontext
 
-from app.payments_cli import payments_cli
-from app.rendering.cli import render_command
-from app.users_cli import init_users_cli
+from app.accounts import cli as accounts_cli
+from app.delivery import cli as delivery_cli
+from app.payments import cli as payments_cli
+from app.renders import cli as renders_cli
+from app.tasks import cli as tasks_cli
 
-HEALTHY_HEARTBEAT_SECONDS = 120
-
-
-@click.command("worker-health")
-@with_appcontext
-def worker_health_command() -> None:
-    """Exit 0 when a worker is alive (recent heartbeat) or nothing is waiting; 1 otherwise."""
-    from rq import Worker
-
-    from app.extensions import get_redis
-    from app.tasks.queues import all_queues
-
-    workers = Worker.all(connection=get_redis())
-    now = datetime.now(UTC)
-    alive = [w for w in workers if w.last_heartbeat and
-             now - w.last_heartbeat.replace(tzinfo=UTC) < timedelta(seconds=HEALTHY_HEARTBEAT_SECONDS)]
-    waiting = sum(q.count for q in all_queues())
-    click.echo(f"workers alive: {len(alive)}/{len(workers)}, jobs waiting: {waiting}")
-    if not alive and waiting:
-        click.echo("unhealthy: jobs are waiting and no worker has a recent heartbeat", err=True)
-        sys.exit(1)
-
-
-@click.command("run-worker")
-@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
-@with_appcontext
-def run_worker_command(burst: bool) -> None:
-    """Run an RQ worker on the high, default and low queues (same as ``python worker.py``)."""
-    from flask import current_app
-
-    from app.tasks.worker import run_worker
-    run_worker(current_app._get_current_object(), burst=burst)
+CLI_MODULES = (accounts_cli, renders_cli, payments_cli, delivery_cli, tasks_cli)
 
 
 def register_cli(app: Flask) -> None:
-    app.cli.add_command(worker_health_command)
-    app.cli.add_command(run_worker_command)
-    app.cli.add_command(payments_cli)
-    app.cli.add_command(render_command)
-    init_users_cli(app)
+    for module in CLI_MODULES:
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

@@ -93,7 +93,7 @@ class Config:
         # JWT
         self.JWT_ACCESS_TOKEN_EXPIRES = _int(env, "JWT_ACCESS_TOKEN_SECONDS", 15 * 60)
         self.JWT_REFRESH_TOKEN_EXPIRES = _int(env, "JWT_REFRESH_TOKEN_SECONDS", 30 * 24 * 3600)
-        # The web app's refresh token travels in an HttpOnly cookie (app/auth/refresh_cookie.py);
+        # The web app's refresh token travels in an HttpOnly cookie (app/accounts/refresh_cookie.py);
         # a custom request header plus SameSite=Strict stand in for flask-jwt-extended's CSRF pair.
         self.JWT_REFRESH_COOKIE_NAME = "waveframe_refresh"
         self.JWT_REFRESH_COOKIE_PATH = "/api/v1/auth"

@@ -15,6 +15,8 @@ from typing import Any
 from flask import Flask, g, jsonify
 from werkzeug.exceptions import HTTPException
 
+from app.extensions import db
+
 log = logging.getLogger(__name__)
 
 
@@ -88,10 +90,6 @@ class InvalidField(ApiError):
         super().__init__(message, details=details, **kw)
 
 
-class RateLimited(ApiError):
-    status, code, message = 429, "rate_limited", "Too many requests; try again later."
-
-
 class UpstreamError(ApiError):
     """A third-party service (Stripe, storage, ...) failed; not the client's fault."""
 
@@ -145,8 +143,6 @@ def _validation_fields(exc: HTTPException) -> dict[str, Any]:
 
 
 def register_error_handlers(app: Flask) -> None:
-    from app.extensions import db
-
     @app.errorhandler(ApiError)
     def handle_api_error(exc: ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)

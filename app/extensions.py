@@ -9,11 +9,8 @@ from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
-
-from app.api_schemas import ErrorSchema
 
 # Deterministic constraint names so migrations are the same on SQLite and Postgres.
 NAMING_CONVENTION = {
@@ -24,16 +21,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-class WaveframeApi(Api):
-    """flask-smorest's Api, documenting our error shape for its default error responses."""
-
-    ERROR_SCHEMA = ErrorSchema
-
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 jwt = JWTManager()
-api = WaveframeApi()
 cors = CORS()
 limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
 

@@ -13,6 +13,7 @@ import sys
 from datetime import UTC, datetime
 
 from flask import Flask, g, has_request_context
+from rq import get_current_job
 
 SENSITIVE_KEY = re.compile(r"pass(word)?|token|secret|authorization|api_?key|signature|cookie|"
                            r"(^|_)url$|link|credential|card", re.I)
@@ -56,9 +57,8 @@ class ContextFilter(logging.Filter):
             record.request_id = getattr(g, "request_id", None)
         if not getattr(record, "job_id", None):
             try:
-                from rq import get_current_job
                 job = get_current_job()
-            except Exception:
+            except Exception:  # outside a worker RQ may find no connection to ask
                 job = None
             if job is not None:
                 record.job_id = job.id

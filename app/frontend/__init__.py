@@ -9,17 +9,12 @@ inline style, nothing from another origin but the video storage.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Flask
 
-from app.frontend.security import apply_headers, content_security_policy
-
-bp = Blueprint("frontend", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/assets")
-bp.after_request(apply_headers)
+from app.frontend.routes import bp
+from app.frontend.security import content_security_policy
 
 
 def init_app(app: Flask) -> None:
-    from app.frontend import routes  # noqa: F401  (attach the page routes to bp)
-
     app.extensions["frontend_csp"] = content_security_policy(app.config)
     app.register_blueprint(bp)

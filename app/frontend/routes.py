@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, render_template
+from flask import Blueprint, current_app, render_template
 
-from app.frontend import bp
+from app.frontend.security import apply_headers
+from app.renders.uploads import MAX_IMAGE_BYTES, MIN_AUDIO_SECONDS
 
-# Upload limits the create page checks before sending anything (the server checks them again).
-MAX_IMAGE_MB = 15
-MIN_AUDIO_SECONDS = 0.5
+bp = Blueprint("frontend", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/assets")
+bp.after_request(apply_headers)
 
 
 def client_config() -> dict:
@@ -23,7 +24,7 @@ def client_config() -> dict:
     return {
         "payments_enabled": bool(config.get("PAYMENTS_ENABLED")),
         "max_upload_mb": int(config["MAX_UPLOAD_MB"]),
-        "max_image_mb": MAX_IMAGE_MB,
+        "max_image_mb": MAX_IMAGE_BYTES // (1024 * 1024),
         "max_audio_seconds": int(config["MAX_AUDIO_SECONDS"]),
         "min_audio_seconds": MIN_AUDIO_SECONDS,
         "video_retention_days": int(config["VIDEO_RETENTION_DAYS"]),

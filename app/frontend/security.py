@@ -3,7 +3,7 @@
 The Content-Security-Policy allows scripts, styles, fonts, workers and API calls from this
 origin only -- no ``unsafe-inline``, no ``eval`` -- images and media also from ``blob:`` (the
 preview of the person's own files) and media from the video storage (signed GCS links).
-``app.http`` only sets its generic policy when a response has none, so this one wins here.
+``app.web.http`` only sets its generic policy when a response has none, so this one wins here.
 Assets are revalidated on every load (``no-cache``): without a build step there is no hashed
 file name to make a long cache lifetime safe.
 """

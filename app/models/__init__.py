@@ -1,4 +1,5 @@
-"""The data model. Models hold columns and invariants; the rules live in ``app/services``."""
+"""The data model. Models hold columns and invariants; the rules live in the domain packages
+(``app/accounts``, ``app/renders``, ``app/payments``, ``app/delivery``, ``app/mail``)."""
 
 from app.models.base import utcnow
 from app.models.email_delivery import EmailDelivery

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Flask, request
+from flask import request
 from flask_smorest import Blueprint
 
-from app.adapters.billing import init_billing
-from app.auth.guards import auth_required, current_user
-from app.extensions import api, limiter
+from app.extensions import limiter
+from app.payments.checkout import start_checkout
 from app.payments.schemas import CheckoutSchema, WebhookAckSchema
-from app.services.payments import start_checkout
-from app.services.stripe_webhooks import handle_stripe_webhook
+from app.payments.webhooks import handle_stripe_webhook
+from app.web.auth import BEARER_AUTH, auth_required, current_user
 
 bp = Blueprint("payments", __name__, url_prefix="/api/v1",
                description="Paying for renders through Stripe Checkout.")
-
-
-def init_app(app: Flask) -> None:
-    init_billing(app)  # picks Stripe or payments-off; logs once when payments are off
-    api.register_blueprint(bp)
 
 
 @bp.post("/renders/<uuid:job_id>/checkout")
@@ -31,7 +25,7 @@ def init_app(app: Flask) -> None:
 @bp.alt_response(409, description="Payments are off, or the job is not awaiting payment.")
 @bp.alt_response(502, description="Stripe refused the request; nothing was written.")
 @bp.alt_response(503, description="Stripe is unavailable or rate limiting; try again.")
-@bp.doc(security=[{"bearerAuth": []}])
+@bp.doc(security=BEARER_AUTH)
 def create_checkout(job_id: uuid.UUID):
     """Get the Stripe Checkout page that pays for this render.
 

@@ -7,12 +7,15 @@ import uuid
 
 from rq import get_current_job
 
+from app.errors import ApiError, ServiceUnavailable
+from app.payments.refunds import refund_payment
 from app.tasks.jobs import task
+from app.tasks.queues import DEFAULT
 
 log = logging.getLogger(__name__)
 
 
-@task(queue="default", timeout=60, retries=6, retry_intervals=(30, 120, 600, 1800, 3600, 7200))
+@task(queue=DEFAULT, timeout=60, retries=6, retry_intervals=(30, 120, 600, 1800, 3600, 7200))
 def refund_payment_task(payment_id: str) -> str:
     """Refund a payment that bought nothing (its job was canceled or already paid).
 
@@ -21,9 +24,6 @@ def refund_payment_task(payment_id: str) -> str:
     rejects the refund, or reports it failed) would only be replayed by a retry: the job
     fails for good at once, for an operator to look at.
     """
-    from app.errors import ApiError, ServiceUnavailable
-    from app.services.payments import refund_payment
-
     try:
         result = refund_payment(uuid.UUID(payment_id))
     except ServiceUnavailable:

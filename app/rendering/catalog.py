@@ -218,7 +218,7 @@ def normalize_config(
 ) -> dict:
     """Validate ``raw`` and return the full config with every default filled in.
 
-    Raises :class:`RenderConfigInvalid` (an ``InvalidField``, 422) naming every bad field, e.g.
+    Raises :class:`RenderConfigInvalid` naming every bad field, e.g.
     ``config.fps`` or ``config.options.bar_color``. With ``audio_duration`` the trim range must
     lie inside the audio and ``trim_end`` is filled in; with ``available_assets`` every image
     option must name one of them.

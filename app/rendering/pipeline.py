@@ -22,12 +22,11 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from app.errors import ApiError
 from app.rendering import encode
 from app.rendering.analysis import Features, analyze_file
 from app.rendering.capture import CaptureSession
 from app.rendering.catalog import asset_names, normalize_config, parse_size
-from app.rendering.errors import RenderCanceled, RenderFailed, RenderTimeout
+from app.rendering.errors import InvalidInput, RenderCanceled, RenderFailed, RenderTimeout
 from app.rendering.probe import probe_audio
 from app.rendering.proc import stop_process
 from app.rendering.supervision import RenderSupervisor
@@ -221,7 +220,7 @@ def render_video(
             raise RenderTimeout() from exc
         if job.stalled:
             raise RenderFailed("The renderer stopped responding.", code="render_stalled") from exc
-        if should_cancel is not None and not isinstance(exc, ApiError) and should_cancel():
+        if should_cancel is not None and not isinstance(exc, InvalidInput) and should_cancel():
             raise RenderCanceled() from exc
         raise
     finally:

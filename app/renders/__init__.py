@@ -1,1 +1,21 @@
-"""Render jobs over HTTP: templates, pricing, upload, status, cancel, retry (routes + schemas)."""
+"""Render jobs: the catalog and render blueprints (``routes``, ``schemas``), creating a job from
+an upload (``service``, ``uploads``, ``pricing``), the one way onto the queue (``queueing``),
+the one row lock (``rows``), the worker's side (``tasks``, ``execution``, ``workspace``),
+keeping Postgres and Redis in step (``recovery``, ``maintenance``), the engine's input errors as
+API errors (``errors``) and ``flask render`` (``cli``)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.renders.maintenance import PERIODIC
+from app.renders.routes import bp, catalog_bp
+from app.tasks.schedule import register_periodic
+from app.web.docs import api
+
+
+def init_app(app: Flask) -> None:
+    api.register_blueprint(catalog_bp)
+    api.register_blueprint(bp)
+    for task, every_seconds in PERIODIC:
+        register_periodic(app, task, every_seconds)

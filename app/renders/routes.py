@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
-from functools import lru_cache
 
-from flask import Flask, current_app, request
+from flask import current_app, request
 from flask_smorest import Blueprint
 
-from app.auth.guards import auth_required, current_user
-from app.extensions import api
-from app.rendering import catalog
+from app.renders.catalog import templates_document
+from app.renders.pricing import price_list
 from app.renders.schemas import (
     PricingSchema,
     RenderFilesSchema,
@@ -21,22 +17,15 @@ from app.renders.schemas import (
     RenderListArgsSchema,
     RenderListSchema,
 )
-from app.services.pricing import price_list
-from app.services.renders import (
-    IMAGE_PARTS,
-    cancel_render,
-    create_render,
-    get_render,
-    list_renders,
-    retry_render,
-)
+from app.renders.service import cancel_render, create_render, get_render, list_renders, retry_render
+from app.renders.uploads import IMAGE_PARTS
+from app.web.auth import BEARER_AUTH, auth_required, current_user
 
 catalog_bp = Blueprint("catalog", __name__, url_prefix="/api/v1",
                        description="Visualizer templates and prices.")
 bp = Blueprint("renders", __name__, url_prefix="/api/v1/renders",
                description="Render jobs: upload audio, follow progress, cancel, retry.")
 TEMPLATES_MAX_AGE = 300
-AUTH_DOC = [{"bearerAuth": []}]
 _BINARY = {"type": "string", "format": "binary"}
 # flask-smorest documents one request body per view; this one shows the form and file parts together.
 UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {"schema": {
@@ -51,25 +40,13 @@ UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {"schema
     }}}}}
 
 
-def init_app(app: Flask) -> None:
-    api.register_blueprint(catalog_bp)
-    api.register_blueprint(bp)
-
-
-@lru_cache(maxsize=1)
-def _templates_document() -> tuple[bytes, str]:
-    body = json.dumps({"items": catalog.list_templates(), "config_schema": catalog.config_schema()},
-                      sort_keys=True, separators=(",", ":")).encode()
-    return body, hashlib.sha256(body).hexdigest()[:32]
-
-
 @catalog_bp.get("/templates")
 @catalog_bp.doc(responses={"200": {"description": "{items: [{id, name, description, options_schema, "
                                                   "defaults}], config_schema}; ETag for revalidation"},
                            "304": {"description": "Not modified (If-None-Match matched)"}})
 def list_templates():
     """The visualizer templates, the options each takes (JSON Schema) and their defaults."""
-    body, etag = _templates_document()
+    body, etag = templates_document()
     response = current_app.response_class(body, mimetype="application/json")
     response.set_etag(etag)
     response.cache_control.public = True
@@ -92,7 +69,7 @@ def pricing():
 @bp.alt_response(413, description="The audio or an image is larger than allowed.")
 @bp.alt_response(415, description="The audio is not decodable audio, or an image not PNG/JPEG/WebP.")
 @bp.alt_response(422, description="Too long/short audio or an invalid config field (named).")
-@bp.doc(security=AUTH_DOC, requestBody=UPLOAD_BODY_DOC)
+@bp.doc(security=BEARER_AUTH, requestBody=UPLOAD_BODY_DOC)
 def create(form: dict, files: dict):
     """Upload audio (+ optional images) with a render config; creates the job.
 
@@ -107,7 +84,7 @@ def create(form: dict, files: dict):
 @auth_required()
 @bp.arguments(RenderListArgsSchema, location="query")
 @bp.response(200, RenderListSchema)
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=BEARER_AUTH)
 def list_jobs(args: dict):
     """The caller's render jobs, newest first, optionally filtered by status."""
     items, total = list_renders(current_user(), page=args["page"], per_page=args["per_page"],
@@ -119,7 +96,7 @@ def list_jobs(args: dict):
 @auth_required()
 @bp.response(200, RenderJobSchema)
 @bp.alt_response(404, description="No such render job (or not yours).")
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=BEARER_AUTH)
 def get_job(job_id: uuid.UUID):
     """One render job: status, progress, ETA, attempts, error, timestamps, config."""
     return get_render(current_user(), job_id)
@@ -130,7 +107,7 @@ def get_job(job_id: uuid.UUID):
 @bp.response(200, RenderJobSchema)
 @bp.alt_response(404, description="No such render job (or not yours).")
 @bp.alt_response(409, description="The job has already finished.")
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=BEARER_AUTH)
 def cancel_job(job_id: uuid.UUID):
     """Cancel a job that has not finished (a running render stops within seconds)."""
     return cancel_render(get_render(current_user(), job_id), reason="user")
@@ -141,7 +118,7 @@ def cancel_job(job_id: uuid.UUID):
 @bp.response(200, RenderJobSchema)
 @bp.alt_response(404, description="No such render job (or not yours).")
 @bp.alt_response(409, description="Only failed jobs can be retried (and only so many times).")
-@bp.doc(security=AUTH_DOC)
+@bp.doc(security=BEARER_AUTH)
 def retry_job(job_id: uuid.UUID):
     """Queue a failed job again as a new attempt."""
     user = current_user()

@@ -60,11 +60,6 @@ class RenderListArgsSchema(ma.Schema):
         return data
 
 
-class RenderErrorSchema(ma.Schema):
-    code = ma.fields.String()
-    message = ma.fields.String()
-
-
 class RenderJobSchema(ma.Schema):
     id = ma.fields.UUID()
     status = ma.fields.Function(lambda job: str(getattr(job.status, "value", job.status)))

@@ -39,8 +39,8 @@ class AppWorker(Worker):
                 db.session.remove()
 
     def run_maintenance_tasks(self):
-        super().run_maintenance_tasks()
-        with self.app.app_context():
+        with self.app.app_context():  # RQ's registry cleanup runs failure callbacks of lost jobs
+            super().run_maintenance_tasks()
             try:
                 enqueue_due_tasks()
             except Exception:  # a maintenance hiccup must not stop the worker

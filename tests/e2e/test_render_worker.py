@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import RenderJob
-from app.services import render_recovery
-from app.services.render_queue import enqueue_render, fetch_rq_job
-from app.services.render_workspace import sha256_file
-from app.services.storage import get_storage
+from app.renders import recovery as render_recovery
+from app.renders.queueing import queue_render
+from app.renders.workspace import sha256_file
+from app.tasks.jobs import fetch_job
 from tests.integration.renders.conftest import upload
 from tests.support import render_media
 from tests.support.worker_process import WorkerProcess, process_tree, wait_for, worker_env
@@ -115,8 +116,8 @@ def test_a_high_job_enqueued_after_a_low_one_runs_first(paying_client, paying_ap
     # payments on: uploads wait unqueued until this test queues them (as a paid webhook does)
     low_id = upload(paying_client, headers, clips["two"], config=SMALL).json["id"]
     high_id = upload(paying_client, headers, clips["two"], config=SMALL).json["id"]
-    enqueue_render(row(low_id), priority="low")
-    enqueue_render(row(high_id))  # 2 s of audio: the high queue
+    queue_render(row(low_id), priority="low")
+    queue_render(row(high_id))  # 2 s of audio: the high queue
     assert row(low_id).priority == "low" and row(high_id).priority == "high"
     worker = workers(burst=True, STRIPE_SECRET_KEY=paying_app.config["STRIPE_SECRET_KEY"],
                      STRIPE_API_BASE=paying_app.config["STRIPE_API_BASE"])
@@ -148,7 +149,7 @@ def test_cancel_stops_a_running_render_and_cleans_up(client, app, user_factory, 
     response = client.post(f"/api/v1/renders/{job_id}/cancel", headers=headers)
     assert response.status_code == 200
     assert response.json["status"] == "canceled"
-    rq_job = fetch_rq_job(row(job_id).rq_job_id)
+    rq_job = fetch_job(row(job_id).rq_job_id)
     # a bound for a loaded machine (bench/stop_bench.py measures the real latency)
     wait_for(lambda: rq_job.get_status(refresh=True) == "finished", timeout=60,
              message="the worker stopped the render")
@@ -182,7 +183,7 @@ def test_sigkill_mid_render_is_recovered_and_completed_once(client, app, user_fa
     monkeypatch.setitem(app.config, "RENDER_STALE_SECONDS", 3)
     wait_for(lambda: render_recovery.reconcile_render_jobs()["requeued"] == 1, timeout=30,
              interval=0.5, message="reconciler requeued the dead attempt")
-    assert fetch_rq_job(f"render-{job_id}-1") is None  # the dead attempt cannot come back
+    assert fetch_job(f"render-{job_id}-1") is None  # the dead attempt cannot come back
     assert row(job_id).status == "queued" and row(job_id).attempts == 2
 
     survivor = workers()
@@ -193,7 +194,7 @@ def test_sigkill_mid_render_is_recovered_and_completed_once(client, app, user_fa
     job = row(job_id)
     assert_video_stored(job, tmp_path, job.audio_duration)
     assert [o.key for o in get_storage().list(f"renders/{user.id}/")] == [job.output_key]
-    assert fetch_rq_job(f"render-{job_id}-2").get_status() == "finished"
+    assert fetch_job(f"render-{job_id}-2").get_status() == "finished"
 
     # the killed attempt's work folder is left behind; maintenance removes it once it is old
     leftover = list((render_tmp / "work").iterdir())
@@ -210,9 +211,9 @@ def test_flushdb_loses_the_queue_and_the_reconciler_restores_it(client, app, use
     user = user_factory()
     headers = auth_headers(user)
     job_id = upload(client, headers, clips["two"], config=SMALL).json["id"]
-    assert fetch_rq_job(f"render-{job_id}-1") is not None
+    assert fetch_job(f"render-{job_id}-1") is not None
     redis_conn.flushdb()
-    assert fetch_rq_job(f"render-{job_id}-1") is None
+    assert fetch_job(f"render-{job_id}-1") is None
     monkeypatch.setitem(app.config, "RENDER_RECONCILE_GRACE_SECONDS", 0)
     assert render_recovery.reconcile_render_jobs()["requeued"] == 1
     assert render_recovery.reconcile_render_jobs()["requeued"] == 0  # once

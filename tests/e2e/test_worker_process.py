@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 from rq.job import Job, JobStatus
-from rq.utils import import_attribute
 
 from app.extensions import redis_client
 from app.tasks.queues import all_queues
-from app.tasks.schedule import PERIODIC_TASKS
+from app.tasks.schedule import periodic_tasks
 from tests.support import sample_tasks
 from tests.support.worker_process import WorkerProcess
 from tests.support.worker_process import worker_env as process_env
@@ -74,7 +73,7 @@ def test_worker_health_fails_only_when_jobs_wait_without_a_worker(runner, redis_
     assert "jobs waiting: 1" in result.output
 
 
-def test_a_worker_runs_each_periodic_task_once_per_period(redis_conn, worker_env):
+def test_a_worker_runs_each_periodic_task_once_per_period(app, redis_conn, worker_env):
     """The worker's own maintenance hook enqueues the periodic tasks (nothing else does here);
     a second worker run within the period enqueues none of them again."""
     for _run in range(2):
@@ -86,9 +85,8 @@ def test_a_worker_runs_each_periodic_task_once_per_period(redis_conn, worker_env
         for job_id in queue.finished_job_registry.get_job_ids():
             ran.setdefault(queue.name, []).append(Job.fetch(job_id, connection=redis_conn).func_name)
     expected: dict[str, list[str]] = {}
-    for entry in PERIODIC_TASKS:
-        expected.setdefault(import_attribute(entry.func_path).task_options.queue, []).append(
-            entry.func_path)
+    for entry in periodic_tasks(app):
+        expected.setdefault(entry.task.task_options.queue, []).append(entry.func_path)
     assert {name: sorted(funcs) for name, funcs in ran.items()} == {
         name: sorted(funcs) for name, funcs in expected.items()}
     assert sum(queue.count for queue in all_queues()) == 0

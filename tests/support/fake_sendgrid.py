@@ -32,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from app import adapters
+
 FAKE_API_KEY = "SG.fake-test-key.not-a-real-secret"
 CLIENT_TIMEOUT_SECONDS = 1.0
 TIMEOUT_DELAY_SECONDS = 2.5  # longer than CLIENT_TIMEOUT_SECONDS: the client gives up first
@@ -240,6 +242,7 @@ def fake_sendgrid(fake_sendgrid_server, app):
     saved = {key: app.config.get(key) for key in keys}
     app.config.update(SENDGRID_API_KEY=FAKE_API_KEY, SENDGRID_API_HOST=fake_sendgrid_server.url,
                       SENDGRID_TIMEOUT_SECONDS=CLIENT_TIMEOUT_SECONDS)
+    adapters.init_app(app)  # the mailer is chosen from the configuration
     fake_sendgrid_server.reset()
     yield fake_sendgrid_server
     fake_sendgrid_server.reset()
@@ -248,3 +251,4 @@ def fake_sendgrid(fake_sendgrid_server, app):
             app.config.pop(key, None)
         else:
             app.config[key] = value
+    adapters.init_app(app)

@@ -25,12 +25,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import google.auth
 import requests
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
+from google.auth import iam
 from google.auth.credentials import AnonymousCredentials
+from google.auth.transport.requests import Request
 from google.cloud import storage as gcs
 from google.cloud.storage import exceptions as gcs_exceptions
+from google.oauth2 import service_account
 
 from app.adapters.storage.base import (
     MAX_LINK_SECONDS,
@@ -230,8 +234,6 @@ def _tunable(config: Any, name: str, default: float) -> Any:
 
 def signing_credentials_from_config(config: Any) -> Any:
     """Credentials that can sign: a service-account key file, or IAM signBlob as an account."""
-    from google.oauth2 import service_account
-
     key_file = config.get("GOOGLE_APPLICATION_CREDENTIALS") or ""
     signer_email = config.get("GCS_SIGNING_SERVICE_ACCOUNT") or ""
     if signer_email:
@@ -249,11 +251,6 @@ def iam_signing_credentials(signer_email: str, *, source_credentials: Any = None
     The caller's own credentials (Application Default Credentials unless given) need the
     ``iam.serviceAccounts.signBlob`` permission on that account (Service Account Token Creator).
     """
-    import google.auth
-    from google.auth import iam
-    from google.auth.transport.requests import Request
-    from google.oauth2 import service_account
-
     if source_credentials is None:
         source_credentials, _project = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
     signer = iam.Signer(request or Request(), source_credentials, signer_email)

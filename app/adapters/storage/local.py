@@ -1,7 +1,7 @@
 """Local-disk storage for the embedded default: objects are files under one root folder.
 
 The root lives in ``instance/storage/``, outside any static folder: nothing is served from it
-except through the signed download route (``app/downloads``), whose links carry an
+except through the signed download route (``app/delivery/routes.py``), whose links carry an
 itsdangerous-signed token naming the object, the file name and the expiry instant.
 """
 
@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from flask import current_app, has_request_context, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.adapters.storage.base import (
@@ -176,8 +177,6 @@ class LocalStorage(Storage):
 
     def download_url(self, key: str, *, expires_in: int, filename: str | None = None) -> str:
         """A link to the app's signed download route (absolute: FRONTEND_URL outside requests)."""
-        from flask import current_app, has_request_context, url_for
-
         if not self.path_for(key).is_file():
             raise StorageNotFound(key)
         seconds = max(1, min(int(expires_in), MAX_LINK_SECONDS))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from app.accounts.passwords import hash_password
 from app.extensions import db
 from app.models import User
-from app.services.passwords import hash_password
 from tests.integration.accounts.conftest import STRONG_PASSWORD
 
 

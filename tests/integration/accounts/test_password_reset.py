@@ -78,7 +78,7 @@ def test_the_reset_link_is_not_readable_in_redis_or_the_database(
 
     for moment, stored, payloads, rows in snapshots:
         # The payloads were read: the send job's arguments (inflated) name its delivery row.
-        (payload,) = [p for p in payloads.values() if b"app.tasks.email.send_email" in p]
+        (payload,) = [p for p in payloads.values() if b"app.mail.tasks.send_email" in p]
         assert str(delivery.id).encode() in payload, moment
         assert "ada@example.com" in rows["users"], moment
         for key, value in stored.items():

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import pytest
 from werkzeug.routing import Rule, UUIDConverter
 
+from app.accounts.tokens import issue_token_pair
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, User
-from app.services.auth_tokens import issue_token_pair
 from tests.support import factories
 
 # Public routes that are not part of the JSON API document: liveness, readiness, metrics,
@@ -35,9 +35,12 @@ PUBLIC_PLUMBING = {
     "/healthz", "/readyz", "/metrics", "/api/docs", "/api/openapi.json",
     "/static/<path:filename>", "/static/swagger-ui/<path:filename>",
 }
-# Blueprints of pages that hold no data of anyone's (the web app's HTML shells and assets, which
-# get every datum from the JSON API with the token): public by construction.
-PUBLIC_PAGE_BLUEPRINTS = {"frontend"}
+# The web app's page shells and assets: served to anyone (whether someone is signed in is only
+# known in the browser, which then calls the API with its token).
+PUBLIC_PAGES = {
+    "/", "/signup", "/login", "/forgot-password", "/reset-password", "/create",
+    "/renders/<uuid:job_id>", "/history", "/account", "/assets/<path:filename>",
+}
 # What the sweep must at least find (a floor against a classifier that finds nothing).
 KNOWN_PROTECTED = {
     ("GET", "/api/v1/account"), ("PATCH", "/api/v1/account"), ("GET", "/api/v1/account/history"),
@@ -95,8 +98,7 @@ def classify_routes(app, client, job_id) -> tuple[list[Route], list[str]]:
                     problems.append(f"{route}: documented {'with' if documented else 'without'} "
                                     f"security, but without a token it answers "
                                     f"{anonymous.status_code} {_error_code(anonymous)}")
-            elif not wants_token and rule.rule not in PUBLIC_PLUMBING \
-                    and rule.endpoint.split(".", 1)[0] not in PUBLIC_PAGE_BLUEPRINTS:
+            elif not wants_token and rule.rule not in PUBLIC_PLUMBING | PUBLIC_PAGES:
                 problems.append(f"{route}: unclassified (not in the OpenAPI document, answers "
                                 f"{anonymous.status_code} without a token, not a known public path)")
             if wants_token:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from app import adapters
+from app.adapters import get_storage
 from app.models import RenderStatus, utcnow
-from app.services.storage import get_storage
 from tests.support import factories
 from tests.support.fake_sendgrid import fake_sendgrid, fake_sendgrid_server  # noqa: F401
 from tests.support.gcs_emulator import shared_gcs_emulator
@@ -60,10 +61,10 @@ def gcs_app(app, app_ctx, gcs, signing_key):
     settings = gcs_settings(gcs, signing_key[1])
     saved = {name: app.config.get(name) for name in settings}
     app.config.update(settings)
-    app.extensions["storage"] = None
+    adapters.init_app(app)  # the storage is chosen from the configuration
     yield app
     app.config.update(saved)
-    app.extensions["storage"] = None
+    adapters.init_app(app)
 
 
 @pytest.fixture

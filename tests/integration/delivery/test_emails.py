@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app import adapters
+from app.delivery.hooks import on_render_failed, on_video_kept
 from app.extensions import db
 from app.models import EmailDelivery, PaymentStatus, RenderStatus, utcnow
-from app.services.delivery import on_render_completed, on_render_failed
 from tests.support.gcs_emulator import endpoint_path
 
 
@@ -19,8 +20,8 @@ def _deliveries(job) -> list[EmailDelivery]:
 def test_video_ready_email_is_sent_once_with_title_duration_and_link(
         client, local_storage, finished_job, fake_sendgrid, jobs, video_bytes):
     job = finished_job(video_expires_at=None)
-    on_render_completed(job)
-    on_render_completed(job)  # a retried task calls the hook again
+    on_video_kept(job)
+    on_video_kept(job)  # a retried task calls the hook again
     jobs.run()
     assert job.video_expires_at is not None
     assert (job.video_expires_at - job.completed_at).days == 7
@@ -37,7 +38,7 @@ def test_video_ready_email_is_sent_once_with_title_duration_and_link(
 
 def test_title_is_escaped_in_the_html_part(local_storage, finished_job, fake_sendgrid, jobs):
     job = finished_job(config={"template": "bars", "title": "<script>alert(1)</script>"})
-    on_render_completed(job)
+    on_video_kept(job)
     jobs.run()
     (mail,) = fake_sendgrid.wait_for_delivered(1)
     assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
@@ -69,8 +70,8 @@ def test_email_points_at_the_app_when_no_link_can_be_signed(gcs_app, app, finish
                                                            fake_sendgrid, jobs):
     job = finished_job()
     app.config["GOOGLE_APPLICATION_CREDENTIALS"] = ""  # no way to sign (restored by gcs_app)
-    app.extensions["storage"] = None
-    on_render_completed(job)
+    adapters.init_app(app)
+    on_video_kept(job)
     jobs.run()
     (mail,) = fake_sendgrid.wait_for_delivered(1)
     assert "X-Goog-Signature" not in mail.text

@@ -17,9 +17,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import EmailDelivery, RenderJob, RenderStatus
-from app.services.storage import get_storage
 from tests.integration.renders.conftest import upload
 from tests.support import render_media
 from tests.support.gcs_emulator import endpoint_path

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.adapters import get_storage
 from app.adapters.storage.base import StorageError
+from app.delivery.retention import expire_due_renders
+from app.delivery.tasks import expire_renders
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, utcnow
-from app.services.delivery import expire_due_renders
-from app.services.storage import get_storage
-from app.tasks.retention import expire_renders
 from tests.integration.rendering.conftest import decode_frame
 from tests.integration.renders.conftest import upload
 from tests.support import factories, render_media

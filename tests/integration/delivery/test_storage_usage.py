@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from app.services.storage import get_storage
-from app.services.storage_usage import storage_usage
+from app.adapters import get_storage
+from app.delivery.storage_usage import storage_usage
 
 
 def _put(tmp_path, key: str, size: int) -> None:
@@ -46,3 +48,17 @@ def test_delete_prefix_removes_that_prefix_and_nothing_else(any_storage, tmp_pat
     with pytest.raises(ValueError):
         any_storage.delete_prefix("")  # never the whole store
     assert len(list(any_storage.list(""))) == len(kept)
+
+
+def test_storage_usage_command_prints_the_totals(local_storage, runner, tmp_path):
+    _put(tmp_path, "uploads/u1/j1/audio.mp3", 2048)
+    _put(tmp_path, "renders/u1/j1.mp4", 3 * 1024 * 1024)
+    result = runner.invoke(args=["storage", "usage"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "total: 2 objects, 3.0 MiB"
+    assert lines[1].split() == ["renders/", "1", "objects", "3.0", "MiB"]
+    assert lines[2].split() == ["uploads/", "1", "objects", "2.0", "KiB"]
+    as_json = runner.invoke(args=["storage", "usage", "uploads/", "--json"])
+    assert json.loads(as_json.output) == {"total_bytes": 2048, "total_objects": 1,
+                                          "by_prefix": {"uploads/": {"objects": 1, "bytes": 2048}}}

@@ -24,8 +24,8 @@ TABLES = {"users", "password_reset_tokens", "render_jobs", "payments", "stripe_e
 
 
 @pytest.mark.parametrize("command", [["render"], ["create-admin"], ["users", "disable"],
-                                     ["payments", "refund"], ["worker-health"], ["run-worker"],
-                                     ["db", "upgrade"], ["db", "downgrade"]])
+                                     ["payments", "refund"], ["storage", "usage"], ["worker-health"],
+                                     ["run-worker"], ["db", "upgrade"], ["db", "downgrade"]])
 def test_command_is_registered(runner, command):
     result = runner.invoke(args=[*command, "--help"])
     assert result.exit_code == 0, result.output

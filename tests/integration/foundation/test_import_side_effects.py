@@ -15,7 +15,7 @@ def spy(self, address):
     return real_connect(self, address)
 socket.socket.connect = spy
 
-import app, app.extensions, app.models, app.tasks.worker, app.tasks.jobs, app.health
+import app, app.extensions, app.models, app.tasks.worker, app.tasks.jobs, app.web
 import flask
 modules = (app, app.extensions)
 assert not any(isinstance(v, flask.Flask) for m in modules for v in vars(m).values()), "app at import"

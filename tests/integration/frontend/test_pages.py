@@ -3,6 +3,7 @@ every field labelled, and the pages the emails and Stripe link to exist."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from html.parser import HTMLParser
 from pathlib import Path
@@ -136,9 +137,11 @@ def test_unknown_pages_and_non_uuid_jobs_are_404(client):
     assert client.get("/nope").status_code == 404
 
 
-def test_the_limits_the_page_checks_are_the_servers():
-    from app.frontend import routes
-    from app.services import uploads
+def test_the_limits_the_page_checks_are_the_servers(client):
+    from app.renders import uploads
 
-    assert routes.MAX_IMAGE_MB * 1024 * 1024 == uploads.MAX_IMAGE_BYTES
-    assert routes.MIN_AUDIO_SECONDS == uploads.MIN_AUDIO_SECONDS
+    shell = parse(client.get("/create").get_data(as_text=True))
+    [(_kind, data)] = shell.inline_scripts
+    page_config = json.loads(data)
+    assert page_config["max_image_mb"] * 1024 * 1024 == uploads.MAX_IMAGE_BYTES
+    assert page_config["min_audio_seconds"] == uploads.MIN_AUDIO_SECONDS

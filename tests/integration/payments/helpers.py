@@ -52,8 +52,8 @@ def render_completed(job, tmp_path) -> str:
     its render task taken off the queue (a worker consumed it)."""
     from rq.job import Job
 
+    from app.adapters import get_storage
     from app.extensions import get_redis
-    from app.services.storage import get_storage
 
     key = f"renders/{job.user_id}/{job.id}.mp4"
     video = tmp_path / "video.mp4"

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import PaymentStatus, RenderStatus
-from app.services.storage import get_storage
 from app.tasks.queues import DEFAULT
 from tests.integration.payments.helpers import (
     awaiting_job,

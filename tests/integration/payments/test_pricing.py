@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import RenderJob
-from app.services.storage import get_storage
 from tests.integration.payments.helpers import queued_rq_job_ids, upload
 from tests.support import factories
 

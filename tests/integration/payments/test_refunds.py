@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.adapters import get_storage
 from app.models import PaymentStatus, RenderStatus
-from app.services.storage import get_storage
 from tests.integration.payments.helpers import (
     awaiting_job,
     payments_of,

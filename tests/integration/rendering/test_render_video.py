@@ -174,7 +174,7 @@ def test_missing_asset_is_a_config_error(media, tmp_path):
             {"template": "bars", "size": "720x720", "options": {"background_image": "background"}},
             chromium_path=CHROMIUM,
         )
-    assert "config.options.background_image" in info.value.details["fields"]
+    assert "config.options.background_image" in info.value.fields
 
 
 @pytest.mark.parametrize("clip", ["text", "image", "empty"])

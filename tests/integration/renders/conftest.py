@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from app.adapters import get_storage
 from app.extensions import db, get_redis
 from app.models import RenderJob
-from app.services.storage import get_storage
 from app.tasks.queues import all_queues
 from tests.integration.delivery.conftest import (  # noqa: F401  (GCS fixtures, shared)
     gcs,

@@ -9,11 +9,11 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import RenderJob
-from app.services import render_recovery
-from app.services.render_queue import fetch_rq_job
-from app.services.storage import get_storage
+from app.renders import recovery as render_recovery
+from app.tasks.jobs import fetch_job
 from tests.integration.renders.conftest import gcs_settings, upload
 from tests.support.private_redis import PrivateRedis
 
@@ -74,12 +74,12 @@ def test_redis_lost_during_an_upload_the_job_is_kept_and_the_reconciler_queues_i
             o.key for o in get_storage().list(f"uploads/{user.id}/{job_id}/")}
 
         private_redis.start()  # back, and empty: the queue entry was never written
-        assert fetch_rq_job(f"render-{job_id}-1") is None
+        assert fetch_job(f"render-{job_id}-1") is None
         seen = client.get(f"/api/v1/renders/{job_id}", headers=headers)
         assert seen.status_code == 200 and seen.json["status"] == "queued"
 
         assert render_recovery.reconcile_render_jobs()["requeued"] == 1
-        rq_job = fetch_rq_job(f"render-{job_id}-2")
+        rq_job = fetch_job(f"render-{job_id}-2")
         assert rq_job is not None and rq_job.get_status() == "queued" and rq_job.origin == "high"
         seen = client.get(f"/api/v1/renders/{job_id}", headers=headers)
         assert seen.json["status"] == "queued" and seen.json["attempts"] == 2

@@ -7,7 +7,8 @@ import uuid
 import pytest
 
 from app.models import RenderStatus, utcnow
-from app.services.render_queue import enqueue_render, fetch_rq_job
+from app.renders.queueing import queue_render
+from app.tasks.jobs import fetch_job
 from app.tasks.queues import get_queue
 
 
@@ -78,13 +79,13 @@ def test_templates_are_listed_with_schemas_and_an_etag(client):
 
 def test_cancel_a_queued_job_takes_it_off_the_queue(client, owner, auth_headers, render_job_factory):
     job = render_job_factory(owner, status=RenderStatus.AWAITING_PAYMENT)
-    enqueue_render(job)
+    queue_render(job)
     rq_job_id = job.rq_job_id
     assert rq_job_id == f"render-{job.id}-1" and get_queue("high").count == 1
     response = client.post(f"/api/v1/renders/{job.id}/cancel", headers=auth_headers(owner))
     assert response.status_code == 200
     assert response.json["status"] == "canceled" and response.json["canceled_at"]
-    assert fetch_rq_job(rq_job_id) is None and get_queue("high").count == 0
+    assert fetch_job(rq_job_id) is None and get_queue("high").count == 0
     again = client.post(f"/api/v1/renders/{job.id}/cancel", headers=auth_headers(owner))
     assert again.status_code == 409 and again.json["error"]["code"] == "invalid_render_state"
 
@@ -109,7 +110,7 @@ def test_retry_a_failed_job_is_a_new_attempt(client, owner, auth_headers, render
     assert response.status_code == 200, response.json
     body = response.json
     assert body["status"] == "queued" and body["attempts"] == 2 and body["error"] is None
-    rq_job = fetch_rq_job(f"render-{job.id}-2")
+    rq_job = fetch_job(f"render-{job.id}-2")
     assert rq_job is not None and rq_job.origin == "high" and rq_job.args == (str(job.id), 2)
     again = client.post(f"/api/v1/renders/{job.id}/retry", headers=auth_headers(owner))
     assert again.status_code == 409  # queued now: only failed jobs can be retried
@@ -127,27 +128,27 @@ def test_retry_limit_and_admin_retries(client, owner, user_factory, auth_headers
     response = client.post(f"/api/v1/renders/{admins_job.id}/retry", headers=auth_headers(admin))
     assert response.status_code == 200
     assert response.json["priority"] == "high"  # 300 s would be "default"; admin retries jump ahead
-    assert fetch_rq_job(f"render-{admins_job.id}-6").origin == "high"
+    assert fetch_job(f"render-{admins_job.id}-6").origin == "high"
 
 
-def test_enqueue_render_contract(app_ctx, render_job_factory):
+def test_queue_render_contract(app_ctx, render_job_factory):
     from app.errors import Conflict
     long_job = render_job_factory(status=RenderStatus.AWAITING_PAYMENT, audio_duration=900.0,
                                   config={"template": "bars", "size": "1920x1080", "fps": 30,
                                           "trim_start": 0, "trim_end": None})
-    enqueue_render(long_job)
+    queue_render(long_job)
     assert (long_job.status, long_job.attempts, long_job.priority) == ("queued", 1, "low")
     assert long_job.queued_at is not None
-    rq_job = fetch_rq_job(long_job.rq_job_id)
+    rq_job = fetch_job(long_job.rq_job_id)
     assert rq_job.origin == "low" and rq_job.timeout > 900
     assert rq_job.retries_left == 2
     with pytest.raises(Conflict):
-        enqueue_render(long_job)  # already queued: not enqueued twice
+        queue_render(long_job)  # already queued: not enqueued twice
     assert get_queue("low").count == 1
     trimmed = render_job_factory(status=RenderStatus.AWAITING_PAYMENT, audio_duration=900.0,
                                  config={"template": "bars", "size": "1280x720", "fps": 30,
                                          "trim_start": 100, "trim_end": 130})
-    enqueue_render(trimmed)
+    queue_render(trimmed)
     assert trimmed.priority == "high"  # 30 s after the trim
 
 

@@ -10,13 +10,14 @@ from datetime import timedelta
 import pytest
 from rq.job import JobStatus
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, utcnow
-from app.services import render_recovery
-from app.services.render_queue import enqueue_render, fetch_rq_job
-from app.services.storage import get_storage
+from app.renders import recovery as render_recovery
+from app.renders.queueing import queue_render
+from app.tasks.jobs import fetch_job
 from app.tasks.queues import get_queue
-from app.tasks.schedule import PERIODIC_TASKS, enqueue_due_tasks
+from app.tasks.schedule import enqueue_due_tasks, periodic_tasks
 from tests.integration.renders.conftest import gcs_settings, upload
 from tests.support import render_media
 
@@ -41,12 +42,12 @@ def no_grace(app, monkeypatch):
 
 def test_reconciler_leaves_healthy_jobs_alone(app_ctx, render_job_factory, no_grace):
     job = render_job_factory(status=RenderStatus.AWAITING_PAYMENT)
-    enqueue_render(job)
+    queue_render(job)
     rq_job_id = job.rq_job_id
     assert render_recovery.reconcile_render_jobs() == {"checked": 1, "requeued": 0, "failed": 0}
     job = reload(job.id)
     assert (job.status, job.attempts, job.rq_job_id) == ("queued", 1, rq_job_id)
-    assert fetch_rq_job(rq_job_id).get_status() == "queued"
+    assert fetch_job(rq_job_id).get_status() == "queued"
     assert get_queue("high").get_job_ids() == [rq_job_id]  # not pushed a second time
 
 
@@ -58,7 +59,7 @@ def test_reconciler_gives_up_on_a_job_out_of_attempts(app_ctx, render_job_factor
     assert worn.status == "failed" and worn.error_code == "render_crashed"
     assert worn.attempts == 5  # no new attempt; the owner is told it failed
     queued = [j.func_name for name in ("high", "default", "low") for j in get_queue(name).jobs]
-    assert queued == ["app.tasks.email.send_email"]
+    assert queued == ["app.mail.tasks.send_email"]
 
 
 def _cancel_in_rq(rq_job) -> None:
@@ -73,16 +74,16 @@ def _fail_in_rq(rq_job) -> None:
 def test_reconciler_requeues_an_attempt_that_ended_in_rq_without_the_row(
         app_ctx, render_job_factory, no_grace, end_in_rq):
     job = render_job_factory(status=RenderStatus.AWAITING_PAYMENT)
-    enqueue_render(job)
-    first = fetch_rq_job(job.rq_job_id)
+    queue_render(job)
+    first = fetch_job(job.rq_job_id)
     end_in_rq(first)
     assert reload(job.id).status == "queued"  # what the owner sees, forever, without the reconciler
 
     assert render_recovery.reconcile_render_jobs() == {"checked": 1, "requeued": 1, "failed": 0}
     job = reload(job.id)
     assert (job.status, job.attempts, job.rq_job_id) == ("queued", 2, f"render-{job.id}-2")
-    assert fetch_rq_job(first.id) is None  # the orphaned attempt is gone from RQ
-    second = fetch_rq_job(job.rq_job_id)
+    assert fetch_job(first.id) is None  # the orphaned attempt is gone from RQ
+    second = fetch_job(job.rq_job_id)
     assert second.get_status() == "queued" and second.args == (str(job.id), 2)
     assert render_recovery.reconcile_render_jobs()["requeued"] == 0  # once
 
@@ -155,9 +156,9 @@ def test_temp_cleanup_keeps_what_is_in_use(app_ctx, render_job_factory, render_t
 
 
 def test_maintenance_tasks_are_enqueued_on_the_high_queue(app_ctx, redis_conn):
-    mine = {"app.tasks.maintenance.reconcile_renders", "app.tasks.maintenance.clean_render_temp_files",
-            "app.tasks.maintenance.delete_unpaid_render_uploads"}
-    assert mine <= {entry.func_path for entry in PERIODIC_TASKS}
+    mine = {"app.renders.maintenance.reconcile_renders", "app.renders.maintenance.clean_render_temp_files",
+            "app.renders.maintenance.delete_unpaid_render_uploads"}
+    assert mine <= {entry.func_path for entry in periodic_tasks()}
     assert mine <= set(enqueue_due_tasks())
     assert not mine & set(enqueue_due_tasks())  # not again within the period
     assert mine == {job.func_name for job in get_queue("high").jobs}

@@ -11,12 +11,13 @@ from pathlib import Path
 from rq.registry import FailedJobRegistry
 from sqlalchemy import select
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import EmailDelivery, RenderJob, RenderStatus, utcnow
-from app.services.render_queue import enqueue_render, fetch_rq_job
-from app.services.render_workspace import keep_output, output_dir, sha256_file
-from app.services.storage import get_storage
-from app.tasks.render import render_job_task
+from app.renders.queueing import queue_render
+from app.renders.tasks import render_job_task
+from app.renders.workspace import keep_output, output_dir, sha256_file
+from app.tasks.jobs import fetch_job
 from tests.support import render_media
 
 
@@ -28,12 +29,12 @@ def reload(job_id) -> RenderJob:
 def test_an_attempt_that_fails_is_retried_then_fails_for_good_with_a_user_facing_error(
         client, auth_headers, render_job_factory, jobs, render_tmp):
     job = render_job_factory(status=RenderStatus.AWAITING_PAYMENT)  # its audio was never stored
-    enqueue_render(job)
+    queue_render(job)
     jobs.run()
     job = reload(job.id)
     assert job.status == "queued"  # RQ will retry: back in the queue, error kept for the user
     assert job.error_code == "input_missing" and "Traceback" not in job.error_message
-    rq_job = fetch_rq_job(job.rq_job_id)
+    rq_job = fetch_job(job.rq_job_id)
     assert rq_job.get_status() == "scheduled" and rq_job.retries_left == 1
     for _ in range(2):
         assert jobs.release_scheduled() == 1
@@ -65,7 +66,7 @@ def test_a_failed_upload_is_retried_from_the_kept_video_without_rendering_again(
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("in the way")
     try:
-        enqueue_render(job)
+        queue_render(job)
         jobs.run()
         job = reload(job.id)
         assert job.status == "queued" and job.error_code == "render_failed"
@@ -87,7 +88,7 @@ def test_a_corrupted_kept_video_is_discarded(app_ctx, render_tmp, tmp_path):
     job_id = uuid.uuid4()
     video = _small_mp4(tmp_path)
     keep_output(job_id, video, {"sha256": "0" * 64, "size": 1, "duration": 1.0})
-    from app.services.render_workspace import kept_output
+    from app.renders.workspace import kept_output
     assert kept_output(job_id) is None
     assert not output_dir(job_id).exists()
 
@@ -104,7 +105,7 @@ def test_a_stored_video_whose_size_differs_from_the_render_is_never_completed(
     # storage will hold the file's bytes; the render said it made one byte more
     keep_output(job.id, video, {"sha256": sha256_file(video), "size": video.stat().st_size + 1,
                                 "duration": 1.0})
-    enqueue_render(job)
+    queue_render(job)
     jobs.run()
     job = reload(job.id)
     assert job.status == "queued" and job.error_code == "storage_unavailable"
@@ -125,7 +126,7 @@ def test_a_cancel_while_the_video_uploads_leaves_no_video(
     video = _small_mp4(tmp_path)
     keep_output(job.id, video, {"sha256": sha256_file(video), "size": video.stat().st_size,
                                 "duration": 1.0})  # rendered already: the attempt goes to the upload
-    enqueue_render(job)
+    queue_render(job)
     rq_job_id = job.rq_job_id
     headers = auth_headers(job.user)
     upload = gcs.proxy.hold_next(method="POST", path_contains="/upload/")
@@ -149,7 +150,7 @@ def test_a_cancel_while_the_video_uploads_leaves_no_video(
     assert errors == [] and answers[0].status_code == 200, answers[0].json if answers else errors
     assert answers[0].json["status"] == "canceled"
 
-    assert fetch_rq_job(rq_job_id).return_value() == "canceled"
+    assert fetch_job(rq_job_id).return_value() == "canceled"
     job = reload(job.id)
     assert job.status == "canceled" and job.output_key is None and job.completed_at is None
     assert len(gcs.proxy.requests_matching("POST", "/upload/", injected=False)) == 1  # it was stored
@@ -175,7 +176,7 @@ def test_a_completed_row_claimed_again_finishes_delivery_once_without_rendering(
     for _redelivery in range(2):
         render_job_task.enqueue(str(job.id), 1, job_id=job.rq_job_id, queue="high")
         jobs.run()
-        assert fetch_rq_job(job.rq_job_id).get_status() == "finished"
+        assert fetch_job(job.rq_job_id).get_status() == "finished"
     job = reload(job.id)
     assert job.status == "completed" and job.attempts == 1
     assert job.video_expires_at == done_at + timedelta(days=7)  # the retention clock started

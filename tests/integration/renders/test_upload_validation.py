@@ -9,11 +9,11 @@ import uuid
 import pytest
 from PIL import Image
 
+from app.adapters import get_storage
 from app.extensions import db
 from app.models import RenderJob
-from app.services.render_queue import fetch_rq_job
-from app.services.storage import get_storage
-from app.services.uploads import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
+from app.renders.uploads import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE
+from app.tasks.jobs import fetch_job
 from tests.integration.renders.conftest import NOTHING, leftovers, upload
 from tests.support import render_media
 
@@ -41,7 +41,7 @@ def test_valid_mp3_creates_a_queued_job_with_stored_audio(client, owner, auth_he
     job = db.session.get(RenderJob, uuid.UUID(body["id"]))
     assert job.audio_key == f"uploads/{owner.id}/{job.id}/audio.mp3"  # generated, not the client's name
     assert get_storage().stat(job.audio_key).size == media["mp3"].stat().st_size
-    rq_job = fetch_rq_job(f"render-{job.id}-1")
+    rq_job = fetch_job(f"render-{job.id}-1")
     assert rq_job is not None and rq_job.origin == "high" and rq_job.get_status() == "queued"
     assert list((render_tmp / "uploads").iterdir()) == []  # the upload's temp folder is gone
 

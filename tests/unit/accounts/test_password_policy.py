@@ -1,4 +1,4 @@
-from app.services.passwords import MAX_LENGTH, password_problems
+from app.accounts.passwords import MAX_LENGTH, password_problems
 
 
 def test_a_long_uncommon_password_passes():

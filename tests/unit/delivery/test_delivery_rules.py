@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.delivery.hooks import charge_state, format_duration, format_instant
+from app.delivery.retention import video_expiry
 from app.models import Payment, PaymentStatus, RenderJob
-from app.services.delivery import charge_state, format_duration, format_instant, video_expiry
 
 
 def _job(*statuses: PaymentStatus) -> RenderJob:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.adapters.storage.base import content_disposition, sanitise_filename
+from app.delivery.links import download_filename
 from app.models import RenderJob
-from app.services.delivery import download_filename
 
 
 @pytest.mark.parametrize(("name", "expected"), [

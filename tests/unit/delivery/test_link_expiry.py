@@ -21,7 +21,7 @@ from app.adapters.storage.local import (
     make_download_token,
     read_download_token,
 )
-from app.services.delivery import download_link_ttl
+from app.delivery.links import download_link_ttl
 from tests.support.gcs_signing import (
     FakeIAMTransport,
     ServiceAccountKey,

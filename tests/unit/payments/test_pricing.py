@@ -10,7 +10,7 @@ import pytest
 
 from app.config import DEFAULT_PRICE_TABLE
 from app.errors import InvalidField
-from app.services.pricing import Quote, price_list, quote
+from app.renders.pricing import Quote, price_list, quote
 
 # Resolution class of each size the API offers: the shorter side above 720 px is "1080".
 SIZES_720 = ("1280x720", "720x720", "720x1280")

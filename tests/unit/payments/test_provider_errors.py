@@ -13,7 +13,7 @@ from app.adapters.billing import (
     BillingUnreachable,
 )
 from app.adapters.billing.stripe_billing import translate_error
-from app.services.payments import provider_error
+from app.payments.errors import provider_error
 
 
 @pytest.mark.parametrize("exc, expected, outcome_known", [

@@ -8,15 +8,15 @@ from rq.timeouts import JobTimeoutException
 
 from app.adapters.storage.base import StorageError, StorageNotFound
 from app.rendering.errors import AudioUnsupported, RenderFailed, RenderTimeout
-from app.services.render_queue import (
+from app.renders.queueing import (
     MAX_JOB_TIMEOUT,
     MIN_JOB_TIMEOUT,
     choose_priority,
     job_timeout,
     rq_job_id_for,
 )
-from app.services.uploads import clean_filename, image_format, looks_like_audio
-from app.tasks.render import user_facing_error
+from app.renders.tasks import user_facing_error
+from app.renders.uploads import clean_filename, image_format, looks_like_audio
 from tests.support import render_media
 
 

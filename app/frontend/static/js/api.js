@@ -1,6 +1,6 @@
 // The only way the pages talk to the server: the JSON API under /api/v1.
 // The access token lives in this module's memory only. The refresh token is an HttpOnly cookie
-// the page cannot read (X-Refresh-Token-Transport: cookie, see app/auth/refresh_cookie.py).
+// the page cannot read (X-Refresh-Token-Transport: cookie, see app/accounts/refresh_cookie.py).
 // A request answered 401 because the access token expired is retried once after one refresh;
 // when that refresh fails, the page is told the session is lost (session.js sends the person
 // to the login page with a message).

@@ -1,0 +1,69 @@
+"""Account administration from the command line.
+
+    flask create-admin EMAIL           # prompts for the password (twice)
+    WAVEFRAME_ADMIN_PASSWORD=... flask create-admin EMAIL   # for scripts
+    flask users disable EMAIL          # every token of the account stops working at once
+    flask users enable EMAIL
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+from flask.cli import AppGroup, with_appcontext
+
+from app.accounts.service import create_admin, set_user_active
+from app.errors import ApiError
+
+PASSWORD_ENV = "WAVEFRAME_ADMIN_PASSWORD"  # noqa: S105 - the variable name, not a password
+
+
+def _fail(exc: ApiError) -> None:
+    fields = exc.details.get("fields") or {}
+    reasons = "; ".join(f"{name}: {' '.join(map(str, msgs))}" for name, msgs in fields.items())
+    raise click.ClickException(f"{exc.message} {reasons}".strip())
+
+
+@click.command("create-admin")
+@click.argument("email")
+@with_appcontext
+def create_admin_command(email: str) -> None:
+    """Create an administrator (or promote an existing account) with a new password."""
+    password = os.environ.get(PASSWORD_ENV) or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user, created = create_admin(email, password)
+    except ApiError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{'Created' if created else 'Promoted'} administrator {user.email} ({user.id}).")
+
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+def _set_active(email: str, active: bool) -> None:
+    try:
+        user = set_user_active(email, active)
+    except ApiError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{'Enabled' if active else 'Disabled'} {user.email} ({user.id}).")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def disable_user_command(email: str) -> None:
+    """Disable an account: it cannot log in and its tokens are refused immediately."""
+    _set_active(email, False)
+
+
+@users_cli.command("enable")
+@click.argument("email")
+def enable_user_command(email: str) -> None:
+    """Re-enable a disabled account (it logs in again with its password)."""
+    _set_active(email, True)
+
+
+COMMANDS = (create_admin_command, users_cli)

@@ -1,0 +1,113 @@
+"""Request and response shapes of the auth and account endpoints."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+EMAIL_MAX = 320
+PASSWORD_MAX = 1024  # the policy allows 256; longer is refused by the service with a clear message
+HISTORY_TYPES = ("render", "payment")
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.UUID(dump_only=True)
+    email = ma.fields.Email(dump_only=True)
+    is_admin = ma.fields.Boolean(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+    last_login_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+
+
+class CredentialsSchema(ma.Schema):
+    email = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=EMAIL_MAX),
+                             metadata={"example": "ada@example.com"})
+    password = ma.fields.String(required=True, load_only=True,
+                                validate=ma.validate.Length(min=1, max=PASSWORD_MAX),
+                                metadata={"description": "At least 10 characters, not the email, "
+                                                         "not a common password."})
+
+
+class AccessTokenSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    token_type = ma.fields.Constant("Bearer")
+    expires_in = ma.fields.Integer(metadata={"description": "Seconds the access token lives."})
+
+
+class AuthSessionSchema(AccessTokenSchema):
+    refresh_token = ma.fields.String(metadata={
+        "description": "Absent when the request sent 'X-Refresh-Token-Transport: cookie': the "
+                       "token is then set as an HttpOnly cookie (the web app's way)."})
+    user = ma.fields.Nested(UserSchema, required=True)
+
+
+class PasswordResetRequestSchema(ma.Schema):
+    email = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=EMAIL_MAX))
+
+
+class PasswordResetConfirmSchema(ma.Schema):
+    token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256),
+                             metadata={"description": "The token from the emailed link."})
+    password = ma.fields.String(required=True, load_only=True,
+                                validate=ma.validate.Length(min=1, max=PASSWORD_MAX))
+
+
+class MessageSchema(ma.Schema):
+    message = ma.fields.String(required=True)
+
+
+class AccountUpdateSchema(ma.Schema):
+    """Only these fields exist: anything else (``is_admin``, ``id``...) is refused with 422."""
+
+    email = ma.fields.String(validate=ma.validate.Length(min=1, max=EMAIL_MAX))
+    password = ma.fields.String(load_only=True, validate=ma.validate.Length(min=1, max=PASSWORD_MAX),
+                                metadata={"description": "The new password."})
+    current_password = ma.fields.String(required=True, load_only=True,
+                                        validate=ma.validate.Length(min=1, max=PASSWORD_MAX))
+
+    @ma.validates_schema
+    def _something_to_change(self, data, **_kwargs):
+        if "email" not in data and "password" not in data:
+            raise ma.ValidationError("Give a new email or a new password.", field_name="email")
+
+
+class AccountUpdateResultSchema(ma.Schema):
+    user = ma.fields.Nested(UserSchema, required=True)
+    access_token = ma.fields.String(allow_none=True, metadata={
+        "description": "Set when the password changed: every earlier token was revoked."})
+    refresh_token = ma.fields.String(allow_none=True, metadata={
+        "description": "Absent when the request sent 'X-Refresh-Token-Transport: cookie' (the "
+                       "new refresh token is then set as an HttpOnly cookie)."})
+
+
+class HistoryArgsSchema(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    type = ma.fields.String(validate=ma.validate.OneOf(HISTORY_TYPES),
+                            metadata={"description": "Only renders or only payments."})
+
+
+class HistoryItemSchema(ma.Schema):
+    """A render (type=render) or a payment (type=payment); fields of the other kind are absent."""
+
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(HISTORY_TYPES))
+    id = ma.fields.UUID(required=True)
+    status = ma.fields.String(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    # render
+    progress = ma.fields.Integer()
+    title = ma.fields.String(allow_none=True)
+    completed_at = ma.fields.DateTime(allow_none=True)
+    price_amount = ma.fields.Integer(allow_none=True)
+    price_currency = ma.fields.String(allow_none=True)
+    # payment
+    render_job_id = ma.fields.UUID()
+    amount = ma.fields.Integer()
+    currency = ma.fields.String()
+    paid_at = ma.fields.DateTime(allow_none=True)
+    refunded_at = ma.fields.DateTime(allow_none=True)
+
+
+class HistoryPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(HistoryItemSchema), required=True)
+    page = ma.fields.Integer(required=True)
+    per_page = ma.fields.Integer(required=True)
+    total = ma.fields.Integer(required=True)

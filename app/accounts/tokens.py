@@ -1,0 +1,110 @@
+"""JWT pairs, their revocation and the revocation check every authenticated request makes.
+
+A login issues a refresh token (30 days) and an access token (15 min). Both carry a token id
+(``jti``); the access token also carries the id and expiry of the refresh token of the same
+login (``rjti``, ``rexp``), so logging out with an access token revokes both, and revoking a
+refresh token also revokes every access token derived from it. Revoked ids sit in a Redis
+blocklist with a TTL equal to the token's remaining life.
+
+Every token also carries ``iat_us`` (issue time in microseconds; ``iat`` has whole seconds): a
+token issued before the user's ``tokens_valid_after`` (set on a password change or reset, or when
+the account is disabled) is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_jwt_extended import create_access_token, create_refresh_token
+from redis.exceptions import RedisError
+
+from app.errors import ServiceUnavailable
+from app.extensions import get_redis, redis_client
+from app.models import User
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+
+
+def lifetime_seconds(name: str) -> int:
+    """A token lifetime setting (``JWT_ACCESS_TOKEN_EXPIRES``...) in seconds."""
+    value = current_app.config[name]
+    return int(value.total_seconds() if hasattr(value, "total_seconds") else value)
+
+
+def issued_at_claims() -> dict:
+    """Claims added to every token (registered as the JWT additional-claims loader)."""
+    return {"iat_us": time.time_ns() // 1000}
+
+
+def _microseconds(moment: datetime) -> int:
+    return int(moment.replace(microsecond=0).timestamp()) * 1_000_000 + moment.microsecond
+
+
+def issue_token_pair(user: User) -> TokenPair:
+    """A fresh login: a refresh token and a *fresh* access token tied to it."""
+    refresh_jti = str(uuid.uuid4())
+    refresh_exp = int(time.time()) + lifetime_seconds("JWT_REFRESH_TOKEN_EXPIRES")
+    refresh = create_refresh_token(identity=user, additional_claims={"jti": refresh_jti})
+    access = create_access_token(identity=user, fresh=True,
+                                 additional_claims={"rjti": refresh_jti, "rexp": refresh_exp})
+    return TokenPair(access_token=access, refresh_token=refresh)
+
+
+def access_token_from_refresh(user: User, refresh_claims: dict) -> str:
+    """A new (not fresh) access token for the login the refresh token belongs to."""
+    return create_access_token(identity=user, fresh=False, additional_claims={
+        "rjti": refresh_claims["jti"], "rexp": refresh_claims["exp"]})
+
+
+def _blocklist_key(jti: str) -> str:
+    return redis_client.key("blocklist", jti)
+
+
+def revoke_claims(claims: dict) -> list[str]:
+    """Revoke the presented token and, for an access token, the refresh token of its login."""
+    now = int(time.time())
+    entries = [(claims["jti"], int(claims.get("exp", now)) - now)]
+    if claims.get("rjti"):
+        entries.append((claims["rjti"], int(claims.get("rexp", now)) - now))
+    try:
+        with get_redis().pipeline() as pipe:
+            for jti, ttl in entries:
+                if ttl > 0:
+                    pipe.set(_blocklist_key(jti), "1", ex=ttl)
+            pipe.execute()
+    except RedisError as exc:
+        raise ServiceUnavailable("Logging out is temporarily unavailable; try again.") from exc
+    revoked = [jti for jti, ttl in entries if ttl > 0]
+    log.info("tokens_revoked", extra={"count": len(revoked), "token_type": claims.get("type")})
+    return revoked
+
+
+def is_revoked(claims: dict, user: User | None) -> bool:
+    """The check behind every authenticated request (blocklist, then tokens_valid_after)."""
+    ids = [claims["jti"]] + ([claims["rjti"]] if claims.get("rjti") else [])
+    try:
+        if get_redis().exists(*[_blocklist_key(jti) for jti in ids]):
+            return True
+    except RedisError as exc:  # fail closed: a revoked token must not pass while Redis is away
+        raise ServiceUnavailable("Authentication is temporarily unavailable; try again.") from exc
+    if user is not None and user.tokens_valid_after is not None:
+        issued_us = claims.get("iat_us", int(claims.get("iat", 0)) * 1_000_000)
+        if issued_us < _microseconds(user.tokens_valid_after):
+            return True
+    return False
+
+
+def revoke_all_before_now(user: User) -> None:
+    """Tokens issued up to this instant stop working (the caller commits)."""
+    user.tokens_valid_after = datetime.now(UTC)

@@ -1,0 +1,50 @@
+"""Where a render job's objects live in storage -- the one place their keys are built -- and
+deleting every one of them.
+
+    uploads/<user>/<job>/audio.<ext>      the uploaded audio
+    uploads/<user>/<job>/<name>.png       each uploaded image (background, cover, logo)
+    renders/<user>/<job>.mp4              the finished video
+
+Retention and the unpaid-upload sweep delete by prefix, so an object of the job is removed
+whether or not its key is recorded on the row (cover and logo keys are not).
+"""
+
+from __future__ import annotations
+
+from app.adapters.storage import Storage
+
+
+def upload_prefix(user_id, job_id) -> str:
+    return f"uploads/{user_id}/{job_id}"
+
+
+def audio_key(user_id, job_id, extension: str) -> str:
+    return f"{upload_prefix(user_id, job_id)}/audio.{extension}"
+
+
+def image_key(user_id, job_id, name: str) -> str:
+    return f"{upload_prefix(user_id, job_id)}/{name}.png"
+
+
+def output_key(user_id, job_id) -> str:
+    return f"renders/{user_id}/{job_id}.mp4"
+
+
+def job_prefixes(user_id, job_id) -> tuple[str, ...]:
+    """Every prefix the job's objects live under, the video first; each matches no key of
+    another job (``renders/<user>/<job>.`` is not a prefix of ``<job>0.mp4``)."""
+    return (f"renders/{user_id}/{job_id}.", f"{upload_prefix(user_id, job_id)}/")
+
+
+def delete_job_objects(storage: Storage, job) -> int:
+    """Delete everything stored for ``job``; the number of objects deleted.
+
+    Raises ``StorageError`` when the storage fails (what is already deleted stays deleted;
+    running it again finishes the work).
+    """
+    prefixes = job_prefixes(job.user_id, job.id)
+    deleted = sum(storage.delete_prefix(prefix) for prefix in prefixes)
+    for key in (job.output_key, job.audio_key, job.background_key):  # recorded elsewhere
+        if key and not key.startswith(prefixes) and storage.delete(key):
+            deleted += 1
+    return deleted

@@ -1,1 +1,0 @@
-"""Downloads blueprint: fresh, expiring links to finished videos, and the local signed file route."""

@@ -1,0 +1,134 @@
+"""``flask render AUDIO -o OUT.mp4``: render one file locally with the engine, no database or
+queue needed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from tqdm import tqdm
+
+from app.rendering.catalog import FPS_CHOICES, SIZES, template_ids
+from app.rendering.errors import EngineError, InvalidInput
+from app.rendering.pipeline import ENCODERS, RenderProgress, render_video
+from app.renders.uploads import IMAGE_PARTS
+
+
+def build_config(config_file: Path | None, **flags) -> tuple[dict, dict[str, Path]]:
+    """The render config from ``--config`` (if any) with the command-line flags on top, and the assets."""
+    config: dict = {}
+    if config_file is not None:
+        try:
+            config = json.loads(config_file.read_text())
+        except ValueError as exc:
+            raise click.BadParameter(f"not valid JSON: {exc}", param_hint="--config") from exc
+        if not isinstance(config, dict):
+            raise click.BadParameter("must hold a JSON object", param_hint="--config")
+    for key in ("template", "size", "fps", "title", "artist", "trim_start", "trim_end"):
+        if flags.get(key) is not None:
+            config[key] = flags[key]
+    config.setdefault("template", "bars")
+    assets: dict[str, Path] = {}
+    options = dict(config.get("options") or {})
+    for name, option in IMAGE_PARTS.items():
+        path = flags.get(name)
+        if path is not None:
+            assets[name] = Path(path)
+            options[option] = name
+    if options:
+        config["options"] = options
+    return config, assets
+
+
+class _Bar:
+    def __init__(self):
+        self.bar: tqdm | None = None
+
+    def __call__(self, update: RenderProgress) -> None:
+        if update.frames_total and self.bar is None:
+            self.bar = tqdm(total=update.frames_total, unit="frame", desc="rendering", dynamic_ncols=True)
+        if self.bar is not None:
+            self.bar.update(update.frames_done - self.bar.n)
+            if update.stage != "capture":
+                self.bar.set_description(update.stage)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@click.command("render")
+@click.argument("audio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the MP4.",
+)
+@click.option("--template", type=click.Choice(template_ids()), help="Visualizer template (default: bars).")
+@click.option("--size", type=click.Choice(SIZES), help="Frame size WxH (default: 1920x1080).")
+@click.option(
+    "--fps", type=click.Choice([str(f) for f in FPS_CHOICES]), help="Frames per second (default: 30)."
+)
+@click.option("--title", help="Title text.")
+@click.option("--artist", help="Artist text.")
+@click.option("--trim-start", "trim_start", type=float, help="Start at this second of the audio.")
+@click.option("--trim-end", "trim_end", type=float, help="End at this second of the audio.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A JSON render config ({template, size, fps, title, artist, options: {...}}); flags win.",
+)
+@click.option("--background", type=click.Path(exists=True, dir_okay=False), help="Background image.")
+@click.option("--cover", type=click.Path(exists=True, dir_okay=False), help="Cover image (radial template).")
+@click.option("--logo", type=click.Path(exists=True, dir_okay=False), help="Logo image.")
+@click.option(
+    "--encoder",
+    type=click.Choice(ENCODERS),
+    default="auto",
+    show_default=True,
+    help="auto = in-page WebCodecs H.264 when available, else libx264.",
+)
+@click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
+@with_appcontext
+def render_command(
+    audio: Path, output: Path, config_file: Path | None, encoder: str, timeout: float | None, **flags
+) -> None:
+    """Render AUDIO to a visualizer video at OUTPUT (MP4, H.264 + AAC)."""
+    if flags.get("fps") is not None:
+        flags["fps"] = int(flags["fps"])
+    config, assets = build_config(config_file, **flags)
+    bar = _Bar()
+    try:
+        result = render_video(
+            audio,
+            output,
+            config,
+            assets=assets,
+            progress=bar,
+            timeout=timeout,
+            chromium_path=current_app.config.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            encoder=encoder,
+        )
+    except InvalidInput as exc:
+        detail = "".join(f"\n  {name}: {' '.join(msgs)}" for name, msgs in exc.fields.items())
+        raise click.ClickException(f"{exc.message}{detail}") from exc
+    except EngineError as exc:
+        raise click.ClickException(f"{exc.message} ({exc.code})") from exc
+    finally:
+        bar.close()
+    click.echo(f"output:    {result.path}")
+    click.echo(
+        f"duration:  {result.duration_seconds:.2f} s, {result.frame_count} frames at {result.fps} fps, "
+        f"{result.width}x{result.height}"
+    )
+    click.echo(f"size:      {result.size_bytes / 1e6:.2f} MB ({result.encoder}, {result.codec})")
+    click.echo(f"speed:     {result.wall_seconds:.1f} s wall, {result.realtime_factor:.2f}x real time")
+
+
+COMMANDS = (render_command,)

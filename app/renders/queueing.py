@@ -1,0 +1,141 @@
+"""Putting render jobs on the RQ queues: priority, one RQ job per attempt, timeout, retries.
+
+``queue_render`` is the one way onto the queue (a new job with payments off, a paid job, a
+retry). Postgres is the source of truth: it first records the new attempt on the row (status
+``queued``, ``attempts`` + 1, ``rq_job_id = render-<job>-<attempt>``) and commits, then pushes
+the task. If the push fails (Redis down) the job is not lost: the reconciler
+(``app.renders.recovery``) finds the queued row without an RQ entry and pushes it with the same
+``start_attempt`` and ``push_render``. An attempt's RQ job id is fixed, so it is enqueued at
+most once.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+
+import redis
+
+from app.errors import Conflict
+from app.extensions import db
+from app.models import RenderJob, RenderStatus, utcnow
+from app.renders.rows import lock_render_job
+from app.renders.tasks import render_job_task
+from app.tasks.jobs import fetch_job, remove_job
+from app.tasks.queues import DEFAULT, HIGH, LOW
+
+log = logging.getLogger(__name__)
+
+SHORT_RENDER_SECONDS = 60  # below this much (trimmed) audio a job goes to the high queue
+LONG_RENDER_SECONDS = 600  # from this much on it goes to the low queue
+MIN_JOB_TIMEOUT = 300
+MAX_JOB_TIMEOUT = 12 * 3600
+# Worker seconds budgeted per second of 1280x720 video at 30 fps (renders run ~1x real time;
+# this leaves room for a slow, busy machine).
+TIMEOUT_SECONDS_PER_VIDEO_SECOND = 4.0
+REFERENCE_PIXELS = 1280 * 720
+
+# A job is tried at most this many times, by its owner's retries or by the reconciler (an
+# administrator's retry may go past it).
+MAX_ATTEMPTS = 5
+QUEUE_FROM = frozenset({RenderStatus.AWAITING_PAYMENT, RenderStatus.FAILED})
+
+
+def render_seconds(config: Mapping, audio_duration: float) -> float:
+    """Seconds of audio a job renders: its trim range, else the whole audio."""
+    end = config.get("trim_end")
+    end = audio_duration if end is None else min(float(end), audio_duration)
+    return max(end - float(config.get("trim_start") or 0), 0.0)
+
+
+def choose_priority(seconds: float, *, admin: bool = False) -> str:
+    if admin or seconds < SHORT_RENDER_SECONDS:
+        return HIGH
+    if seconds >= LONG_RENDER_SECONDS:
+        return LOW
+    return DEFAULT
+
+
+def job_timeout(seconds: float, size: str, fps: int) -> int:
+    """RQ's hard limit for one render: grows with audio length, resolution and frame rate."""
+    width, height = (int(v) for v in str(size).lower().split("x"))
+    scale = (width * height / REFERENCE_PIXELS) * (int(fps) / 30)
+    budget = MIN_JOB_TIMEOUT + seconds * TIMEOUT_SECONDS_PER_VIDEO_SECOND * scale
+    return int(min(MAX_JOB_TIMEOUT, math.ceil(budget)))
+
+
+def _seconds(job: RenderJob) -> float:
+    return render_seconds(job.config or {}, float(job.audio_duration))
+
+
+def timeout_for(job: RenderJob) -> int:
+    config = job.config or {}
+    return job_timeout(_seconds(job), config.get("size", "1920x1080"), config.get("fps", 30))
+
+
+def rq_job_id_for(job_id, attempt: int) -> str:
+    return f"render-{job_id}-{attempt}"
+
+
+def queue_render(job: RenderJob, *, priority: str | None = None, admin: bool = False) -> None:
+    """Start a new attempt of ``job``: mark it ``queued``, commit, and push the render task.
+
+    Allowed from ``awaiting_payment`` (first attempt: a new job with payments off, or once paid)
+    and ``failed`` (a retry); any other state raises :class:`Conflict`. ``admin`` retries go to
+    the high queue. The caller's pending changes (a new row, ``paid_at``) are committed with it.
+    """
+    db.session.flush()  # keep the caller's pending changes through the re-read
+    lock_render_job(job.id)  # serialise concurrent calls on this row (re-reads ``job`` in place)
+    if RenderStatus(job.status) not in QUEUE_FROM:
+        db.session.rollback()
+        raise Conflict(f"A {job.status} render cannot be queued.", code="invalid_render_state",
+                       details={"status": str(job.status)})
+    start_attempt(job, priority=priority, admin=admin)
+    db.session.commit()
+    log.info("render_queued", extra={"render_job_id": str(job.id), "attempt": job.attempts,
+                                     "queue": job.priority})
+    push_render(job)
+
+
+def start_attempt(job: RenderJob, *, priority: str | None = None, admin: bool = False) -> None:
+    """Record a new attempt on the (locked) row and move it to ``queued``; the caller commits."""
+    job.attempts = (job.attempts or 0) + 1
+    job.priority = priority or choose_priority(_seconds(job), admin=admin)
+    job.rq_job_id = rq_job_id_for(job.id, job.attempts)
+    job.progress = 0
+    job.eta_seconds = None
+    job.progress_updated_at = None
+    job.cancel_requested = False
+    job.error_code = None
+    job.error_message = None
+    if RenderStatus(job.status) != RenderStatus.QUEUED:
+        job.transition(RenderStatus.QUEUED, utcnow())
+    else:
+        job.queued_at = utcnow()
+
+
+def push_render(job: RenderJob):
+    """Put the current attempt of ``job`` on its queue, unless the queue already holds it.
+
+    Returns None when Redis is unreachable: the row is committed, the reconciler retries.
+    """
+    try:
+        existing = fetch_job(job.rq_job_id)
+        if existing is not None:
+            return existing
+        return render_job_task.enqueue(str(job.id), job.attempts, job_id=job.rq_job_id,
+                                       queue=job.priority, timeout=timeout_for(job))
+    except redis.RedisError:
+        log.warning("render_enqueue_failed", extra={"render_job_id": str(job.id),
+                                                    "rq_job_id": job.rq_job_id})
+        return None
+
+
+def unqueue_render(rq_job_id: str | None) -> bool:
+    """Take an attempt's RQ job off its queue and registries; False when there was none."""
+    try:
+        return remove_job(rq_job_id)
+    except redis.RedisError:
+        log.warning("render_dequeue_failed", extra={"rq_job_id": rq_job_id})
+        return False

@@ -1,0 +1,93 @@
+"""Cross-cutting HTTP behaviour: request ids, access logs, body limits, HTTPS, headers."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, current_app, g, redirect, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.errors import PayloadTooLarge, UnsupportedMedia
+from app.web.metrics import observe_request
+
+log = logging.getLogger("waveframe.http")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+BODY_TYPES = {"application/json", "multipart/form-data", "application/x-www-form-urlencoded"}
+EXEMPT_FROM_HTTPS = {"/healthz", "/readyz"}
+
+HTML_CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+            "style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
+            "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+            "form-action 'self'; frame-ancestors 'none'")
+
+
+def init_http(app: Flask) -> None:
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=1, x_host=1)
+    app.before_request(_start_request)
+    app.before_request(_enforce_https)
+    app.before_request(_check_body)
+    app.after_request(_security_headers)
+    app.after_request(_log_request)
+
+
+def _start_request():
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _enforce_https():
+    if (current_app.config["FORCE_HTTPS"] and not request.is_secure
+            and request.path not in EXEMPT_FROM_HTTPS):
+        return redirect(request.url.replace("http://", "https://", 1), code=308)
+    return None
+
+
+def _check_body():
+    """Refuse oversized or mistyped bodies from the headers, before anything reads the body."""
+    length = request.content_length
+    if not length:
+        return
+    mimetype = request.mimetype
+    limit = (current_app.config["MAX_CONTENT_LENGTH"] if mimetype == "multipart/form-data"
+             else current_app.config["MAX_JSON_BODY_BYTES"])
+    if length > limit:
+        raise PayloadTooLarge(
+            f"The request body is {length} bytes; the limit is {limit} bytes.",
+            details={"limit_bytes": limit, "content_length": length})
+    if request.method in {"POST", "PUT", "PATCH"} and mimetype not in BODY_TYPES:
+        raise UnsupportedMedia(
+            f"Content-Type {mimetype or '(none)'} is not accepted; send application/json "
+            "(or multipart/form-data for uploads).", code="unsupported_content_type")
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if response.mimetype == "text/html":
+        headers.setdefault("Content-Security-Policy", HTML_CSP)
+    else:
+        headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+    return response
+
+
+def _log_request(response):
+    started = g.get("request_started")
+    duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+    endpoint = request.url_rule.rule if request.url_rule else None
+    if request.path not in EXEMPT_FROM_HTTPS:
+        log.info("request", extra={"method": request.method, "route": endpoint,
+                                   "status": response.status_code, "duration_ms": duration_ms})
+    observe_request(request.method, endpoint or "unmatched", response.status_code, duration_ms)
+    return response

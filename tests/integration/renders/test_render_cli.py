@@ -1,0 +1,74 @@
+"""``flask render``: one local render with a progress bar and a summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from app.renders.cli import render_command
+from tests.integration.rendering.conftest import probe_streams
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def cover(tmp_path) -> Path:
+    image = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse([0, 0, 300, 300], fill=(250, 220, 60, 255))
+    image.save(tmp_path / "cover.png")
+    return tmp_path / "cover.png"
+
+
+def test_flask_render_writes_the_video_and_prints_a_summary(app, runner, media, cover, tmp_path):
+    app.config["CHROMIUM_PATH"] = "/usr/bin/chromium"
+    config = tmp_path / "config.json"
+    config.write_text(
+        json.dumps({"template": "wave", "title": "From file", "options": {"text_color": "#ff8800"}})
+    )
+    out = tmp_path / "cli.mp4"
+    result = runner.invoke(
+        render_command,
+        [
+            str(media["m4a"]),
+            "-o",
+            str(out),
+            "--config",
+            str(config),
+            "--template",
+            "radial",
+            "--size",
+            "720x720",
+            "--fps",
+            "24",
+            "--artist",
+            "CLI",
+            "--cover",
+            str(cover),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"output:    {out}" in result.output
+    assert "2.00 s, 48 frames at 24 fps, 720x720" in result.output
+    assert "real time" in result.output and "MB" in result.output
+    video = next(s for s in probe_streams(out)["streams"] if s["codec_type"] == "video")
+    assert (video["width"], video["height"]) == (720, 720)
+
+
+def test_flask_render_reports_bad_input_without_a_traceback(app, runner, media, tmp_path):
+    text = tmp_path / "text.mp3"
+    text.write_text("this is not audio at all\n" * 200)
+    result = runner.invoke(
+        render_command, [str(text), "-o", str(tmp_path / "x.mp4"), "--size", "720x720"]
+    )
+    assert result.exit_code == 1
+    assert "not audio" in result.output
+    config = tmp_path / "bad.json"
+    config.write_text(json.dumps({"template": "bars", "options": {"bar_color": "red"}}))
+    result = runner.invoke(
+        render_command, [str(media["m4a"]), "-o", str(tmp_path / "y.mp4"), "--config", str(config)]
+    )
+    assert result.exit_code == 1
+    assert "config.options.bar_color" in result.output
