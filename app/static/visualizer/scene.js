@@ -4,7 +4,13 @@ import { parseHex } from './color.js';
 
 export const FONT_FAMILIES = { sans: 'WF Sans', serif: 'WF Serif', mono: 'WF Mono' };
 
+// Platforms overlay the top and bottom of a 9:16 video (status bar and tabs above; caption,
+// account name and buttons below), so a portrait frame keeps its title, visual and progress bar
+// inside a safe area: 13 % of the height clear at the top, 22 % at the bottom.
+export const PORTRAIT_SAFE = { top: 0.13, bottom: 0.22 };
+
 export function computeLayout(W, H, { hasText, textPosition }) {
+  if (H > W * 1.2) return portraitLayout(W, H, { hasText, textPosition });
   const m = Math.min(W, H);
   const s = m / 1080;
   const margin = Math.round(0.06 * m);
@@ -16,14 +22,44 @@ export function computeLayout(W, H, { hasText, textPosition }) {
   let textY = 0;
   if (hasText && textPosition === 'top') { textY = margin; top = margin + textBlock + Math.round(0.03 * m); }
   if (hasText && textPosition !== 'top') { textY = bottom - textBlock; bottom = textY - Math.round(0.03 * m); }
-  let visual = { x: margin, y: top, w: W - 2 * margin, h: Math.max(bottom - top, Math.round(0.2 * m)) };
-  if (H > W * 1.2) { // portrait: keep the visual roughly square, centred in the free space
-    const h = Math.min(visual.h, Math.round(visual.w * 1.15));
-    visual = { ...visual, y: Math.round(visual.y + (visual.h - h) / 2), h };
-  }
+  const visual = { x: margin, y: top, w: W - 2 * margin, h: Math.max(bottom - top, Math.round(0.2 * m)) };
   visual.cx = visual.x + visual.w / 2;
   visual.cy = visual.y + visual.h / 2;
-  return { W, H, m, s, margin, titleSize, artistSize, textY, textBlock, progressY, visual };
+  const safe = { top: 0, bottom: H, left: 0, right: W };
+  return { W, H, m, s, margin, titleSize, artistSize, textY, textBlock, progressY, visual, safe, portrait: false };
+}
+
+// 9:16 (and any tall frame): the visual spans the width, the title and artist are sized for a
+// phone (from the width, not the shorter side alone) and everything sits inside the safe area.
+function portraitLayout(W, H, { hasText, textPosition }) {
+  const m = W;
+  const s = m / 1080;
+  const margin = Math.round(0.06 * W);
+  const safe = {
+    top: Math.round(PORTRAIT_SAFE.top * H),
+    bottom: H - Math.round(PORTRAIT_SAFE.bottom * H),
+    left: margin,
+    right: W - margin,
+  };
+  const gap = Math.round(0.035 * W);
+  const titleSize = Math.round(0.074 * W);
+  const artistSize = Math.round(0.048 * W);
+  const textBlock = hasText ? Math.round(titleSize * 1.25 + artistSize * 1.4) : 0;
+  const progressY = safe.bottom - Math.round(0.01 * W);
+  let top = safe.top, bottom = progressY - gap;
+  let textY = 0;
+  // (a little inside the line: the glyphs' shadow and the video's chroma must not cross it)
+  if (hasText && textPosition === 'top') { textY = safe.top + Math.round(0.015 * W); top = textY + textBlock + gap; }
+  if (hasText && textPosition !== 'top') { textY = bottom - textBlock; bottom = textY - gap; }
+  // the visual fills the width; its height is what is left, kept within 1.15x the width so bars
+  // and waves keep their proportions, centred in the free space
+  const free = Math.max(bottom - top, Math.round(0.3 * W));
+  const w = W - 2 * margin;
+  const h = Math.min(free, Math.round(w * 1.15));
+  const visual = { x: margin, y: Math.round(top + (free - h) / 2), w, h };
+  visual.cx = visual.x + visual.w / 2;
+  visual.cy = visual.y + visual.h / 2;
+  return { W, H, m, s, margin, titleSize, artistSize, textY, textBlock, progressY, visual, safe, portrait: true };
 }
 
 function coverFit(iw, ih, W, H) {
@@ -111,8 +147,11 @@ export function buildOverlay(env, config) {
     const k = Math.min(box / logo.width, box / logo.height);
     const w = Math.round(logo.width * k), h = Math.round(logo.height * k);
     const pos = opt.logo_position || 'top-right';
-    const x = pos.endsWith('left') ? layout.margin * 0.6 : W - layout.margin * 0.6 - w;
-    const y = pos.startsWith('top') ? layout.margin * 0.6 : H - layout.margin * 0.6 - h - layout.m * 0.02;
+    const inset = layout.portrait ? layout.margin : layout.margin * 0.6;
+    const x = pos.endsWith('left') ? inset : W - inset - w;
+    let y = pos.startsWith('top') ? layout.margin * 0.6 : H - layout.margin * 0.6 - h - layout.m * 0.02;
+    // in 9:16 the logo stays inside the safe area too, in the corner beside the title
+    if (layout.portrait) y = pos.startsWith('top') ? layout.safe.top : layout.progressY - layout.margin - h;
     ctx.globalAlpha = 0.92;
     ctx.drawImage(logo, Math.round(x), Math.round(y), w, h);
     ctx.globalAlpha = 1;

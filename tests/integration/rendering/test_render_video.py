@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from app.rendering.catalog import parse_size
 from app.rendering.errors import AudioUnsupported, RenderConfigInvalid
@@ -14,6 +17,9 @@ from app.rendering.pipeline import RenderProgress, render_video
 from tests.integration.rendering.conftest import CHROMIUM, decode_frame, probe_streams
 
 pytestmark = pytest.mark.slow
+
+# One frame of every template x aspect is kept here; scripts/gallery.py makes docs/gallery.png.
+GALLERY = Path(os.environ.get("WAVEFRAME_ARTIFACTS", "artifacts")) / "gallery"
 
 
 def check_output(path, *, size: str, fps: int, duration: float, result=None) -> dict:
@@ -56,6 +62,42 @@ def test_every_template_and_aspect_renders(media, tmp_path, template, size):
     assert updates[-1].percent == 100 and updates[-1].frames_done == result.frame_count == 48
     percents = [u.percent for u in updates]
     assert percents == sorted(percents)
+    width, height = parse_size(size)
+    frame = np.frombuffer(decode_frame(out, 30, width, height), np.uint8).reshape(height, width, 3)
+    assert frame.std() > 5  # a picture, not a flat frame
+    GALLERY.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(frame).save(GALLERY / f"{template}-{size}.png")
+
+
+def text_box(template: str, size: str, media, tmp_path, **options) -> tuple[int, int, int, int]:
+    """Where the title and artist are drawn: the pixels that change with the text colour alone."""
+    width, height = parse_size(size)
+    frames = []
+    for colour in ("#ff2020", "#20ff20"):
+        out = tmp_path / f"{template}-{colour[1:]}.mp4"
+        config = {"template": template, "size": size, "fps": 24, "title": "Midnight Drive",
+                  "artist": "The Night Owls", "options": {"text_color": colour, **options}}
+        render_video(media["music"], out, config, chromium_path=CHROMIUM)
+        frames.append(np.frombuffer(decode_frame(out, 12, width, height), np.uint8).astype(int))
+    diff = np.abs(frames[0] - frames[1]).reshape(height, width, 3).max(axis=2) > 40
+    rows, cols = np.nonzero(diff)
+    assert rows.size, "the text colour changed nothing"
+    return rows.min(), rows.max(), cols.min(), cols.max()
+
+
+# every template with its own default title position, and both positions once
+@pytest.mark.parametrize(("template", "position"), [
+    ("bars", "top"), ("bars", "bottom"), ("wave", None), ("radial", None), ("particles", None),
+])
+def test_portrait_title_is_phone_sized_and_clear_of_the_overlay_zones(media, tmp_path, template, position):
+    # 9:16 feeds cover the top ~13 % (status bar, tabs) and the bottom ~22 % (caption, account
+    # name, buttons); the title and artist must sit between, at a size readable on a phone
+    width, height = 720, 1280
+    options = {"text_position": position} if position else {}
+    top, bottom, left, right = text_box(template, f"{width}x{height}", media, tmp_path, **options)
+    assert top >= 0.13 * height and bottom <= 0.78 * height, (top, bottom)
+    assert bottom - top >= 0.12 * width  # title + artist block (0.10 W when sized like 16:9)
+    assert left >= 0.05 * width and right <= 0.95 * width
 
 
 def test_trim_applies_to_features_and_audio(media, tmp_path):
