@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from app.web.metrics.store import TIMEOUT_SECONDS
 from tests.conftest import reset_state
 from tests.support.metrics import scrape
 from tests.support.private_redis import PrivateRedis
@@ -150,7 +151,7 @@ def test_a_hung_redis_costs_a_request_one_short_timeout_then_nothing(app, make_a
     started = time.monotonic()
     for _ in range(5):  # recording pauses after the failure: no more waiting
         assert client.get("/healthz").status_code == 200
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 5 * TIMEOUT_SECONDS * 0.8  # less than a timeout each
     assert application.extensions["metrics_store"].dropped >= 5
     started = time.monotonic()
     assert scrape(client).value("waveframe_metrics_store_up") == 0
