@@ -139,6 +139,9 @@ class Config:
         self.PROXY_HOPS = _int(env, "PROXY_HOPS", 1)
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         self.LOG_FORMAT = env.get("LOG_FORMAT", "json")
+        # GET /metrics wants "Authorization: Bearer <METRICS_TOKEN>" when set; in production
+        # without it /metrics answers 404 (app/web/metrics/endpoint.py).
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN", "")
 
         # Rendering and limits
         self.CHROMIUM_PATH = env.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -202,6 +205,9 @@ class Config:
         for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
             if len(getattr(self, name)) < 32:
                 raise ConfigError(f"{name} must be at least 32 characters when APP_ENV=production")
+        if self.METRICS_TOKEN and len(self.METRICS_TOKEN) < 32:
+            raise ConfigError("METRICS_TOKEN must be at least 32 characters when APP_ENV=production "
+                              "(or unset, which turns /metrics off)")
         if self.STORAGE_BACKEND != "gcs":
             raise ConfigError("STORAGE_BACKEND must be gcs when APP_ENV=production "
                               "(local disk does not survive a Railway deploy)")
@@ -228,6 +234,7 @@ class TestConfig(Config):
         self.STRIPE_SECRET_KEY = ""
         self.STRIPE_WEBHOOK_SECRET = ""
         self.SENDGRID_API_KEY = ""
+        self.METRICS_TOKEN = ""
         self.STORAGE_BACKEND = "local"
         self.LOG_FORMAT = "json"
         for key, value in overrides.items():

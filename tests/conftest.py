@@ -67,7 +67,8 @@ def _clean_state(request):
 
 
 def reset_state(application) -> None:
-    """Empty every table and the run's Redis database (what each test starts from)."""
+    """Empty every table and the run's Redis database (what each test starts from): the queues,
+    rate limits, blocklist and the recorded metrics (``<REDIS_KEY_PREFIX>metrics:*``) alike."""
     with application.app_context():
         db.session.remove()
         tables = ", ".join(t.name for t in reversed(db.metadata.sorted_tables))

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.mail.rendering import render_email
 from app.mail.sealing import unseal_context
 from app.models import EmailDelivery, utcnow
+from app.web.metrics import observe_email
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ def deliver_email(delivery_id: str, template: str, sealed_context: str) -> str |
             raise EmailRejected(exc.summary) from None
         delivery.last_error = exc.summary
         db.session.commit()
+        observe_email(delivery.kind, "deferred")
         log.warning("email_send_deferred", extra={"delivery_id": delivery_id, "kind": delivery.kind,
                                                   "attempt": delivery.attempts, "error": exc.summary})
         raise
@@ -68,6 +70,7 @@ def deliver_email(delivery_id: str, template: str, sealed_context: str) -> str |
     delivery.sent_at = utcnow()
     delivery.last_error = None
     db.session.commit()
+    observe_email(delivery.kind, SENT)
     log.info("email_sent", extra={"delivery_id": delivery_id, "kind": delivery.kind,
                                   "provider": mailer.name, "attempt": delivery.attempts})
     return message_id
@@ -82,5 +85,6 @@ def mark_email_failed(delivery_id: str, summary: str) -> None:
     delivery.status = FAILED
     delivery.last_error = summary
     db.session.commit()
+    observe_email(delivery.kind, FAILED)
     log.error("email_failed", extra={"delivery_id": delivery_id, "kind": delivery.kind,
                                      "attempts": delivery.attempts, "error": summary})

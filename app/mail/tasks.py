@@ -14,6 +14,7 @@ from app.adapters.email import EmailSendError
 from app.mail.sending import EmailRejected, deliver_email, mark_email_failed
 from app.tasks.jobs import is_final_attempt, log_job_failure, task
 from app.tasks.queues import DEFAULT
+from app.web.metrics import observe_job_start
 
 RETRY_INTERVALS = (15, 60, 300, 900, 1800)  # seconds; about 50 minutes in all
 
@@ -33,6 +34,7 @@ def record_email_failure(job: Job, connection, exc_type, exc_value, traceback) -
 @task(queue=DEFAULT, timeout=60, retries=len(RETRY_INTERVALS), retry_intervals=RETRY_INTERVALS,
       result_ttl=3600, on_failure="app.mail.tasks.record_email_failure")
 def send_email(delivery_id: str, template: str, sealed_context: str) -> str | None:
+    observe_job_start(get_current_job())
     try:
         return deliver_email(delivery_id, template, sealed_context)
     except EmailRejected:

@@ -26,6 +26,7 @@ from app.payments.errors import payments_disabled_error
 from app.payments.fulfilment import AfterCommit, settle_paid
 from app.payments.refunds import apply_refund
 from app.payments.rows import lock_payment_where
+from app.web.metrics import observe_webhook
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,14 @@ def handle_stripe_webhook(payload: bytes, signature_header: str | None) -> Webho
         raise payments_disabled_error()
     if not billing.webhooks_configured:  # our misconfiguration: 503 so Stripe keeps the event
         log.error("stripe_webhook_secret_missing")
+        observe_webhook(None, "not_configured")
         raise ServiceUnavailable("Webhooks cannot be verified: STRIPE_WEBHOOK_SECRET is not set "
                                  "on this server.", code="webhook_not_configured")
     try:
         event = billing.parse_webhook(payload, signature_header)
     except InvalidWebhook as exc:
         log.warning("stripe_webhook_rejected", extra={"reason": str(exc)})
+        observe_webhook(None, "invalid_signature")
         raise BadRequest(f"{exc} Nothing was changed.", code="invalid_signature") from exc
 
     event_id, event_type = str(event["id"]), str(event["type"])
@@ -56,23 +59,27 @@ def handle_stripe_webhook(payload: bytes, signature_header: str | None) -> Webho
     try:
         if not _record_event(event_id, event_type):
             log.info("stripe_event_duplicate", extra={"event_id": event_id, "type": event_type})
+            observe_webhook(event_type, "duplicate")
             return WebhookOutcome(event_id, event_type, "duplicate")
         handler = EVENT_HANDLERS.get(event_type)
         outcome = handler(event["data"]["object"], after_commit) if handler else "ignored"
         db.session.commit()
     except OperationalError as exc:
         db.session.rollback()
+        observe_webhook(event_type, "database_unavailable")
         log.exception("stripe_webhook_database_error", extra={"event_id": event_id})
         raise ServiceUnavailable("The database is unavailable; the event was not processed "
                                  "and Stripe will deliver it again.",
                                  code="database_unavailable") from exc
     except BaseException:
         db.session.rollback()
+        observe_webhook(event_type, "error")
         raise
     for action in after_commit:
         action()
     log.info("stripe_event_processed", extra={"event_id": event_id, "type": event_type,
                                               "outcome": outcome})
+    observe_webhook(event_type, outcome)
     return WebhookOutcome(event_id, event_type, outcome)
 
 

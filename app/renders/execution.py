@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models import RenderJob, RenderStatus, utcnow
 from app.renders.rows import lock_render_job
 from app.renders.workspace import discard_output
+from app.web.metrics import observe_render_outcome
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def complete_render(job: RenderJob, rq_job_id: str, *, output_key: str, size: in
     job.transition(RenderStatus.COMPLETED, utcnow())
     db.session.commit()
     discard_output(job.id)
+    observe_render_outcome(job.config, "completed")
     log.info("render_completed", extra={"render_job_id": str(job.id), "size": size,
                                         "duration": duration, "attempt": job.attempts})
     _video_kept(job)
@@ -116,6 +118,7 @@ def finish_canceled(job_id: uuid.UUID, rq_job_id: str) -> None:
         job.transition(RenderStatus.CANCELED, utcnow())
     db.session.commit()
     discard_output(job_id)
+    observe_render_outcome(job.config if job is not None else None, "canceled")
     log.info("render_stopped_by_cancel", extra={"render_job_id": str(job_id)})
 
 
@@ -137,6 +140,7 @@ def record_render_failure(job_id: uuid.UUID, rq_job_id: str, code: str, message:
         job.transition(RenderStatus.QUEUED, at or utcnow())
     job.progress = 0
     db.session.commit()
+    observe_render_outcome(job.config, "retrying")
     log.warning("render_attempt_failed", extra={"render_job_id": str(job.id), "error_code": code,
                                                 "will_retry": True})
     return job
@@ -149,6 +153,7 @@ def fail_job(job: RenderJob, code: str, message: str, *, at: datetime | None = N
     job.transition(RenderStatus.FAILED, at or utcnow())
     db.session.commit()
     discard_output(job.id)
+    observe_render_outcome(job.config, "failed")
     log.warning("render_failed", extra={"render_job_id": str(job.id), "error_code": code,
                                         "attempts": job.attempts})
     try:

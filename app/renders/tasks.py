@@ -33,6 +33,7 @@ from app.renders import execution
 from app.renders.workspace import keep_output, kept_output, scratch_dir, sha256_file
 from app.tasks.jobs import is_final_attempt, task
 from app.tasks.queues import DEFAULT
+from app.web.metrics import observe_job_start, observe_render
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def render_to_output(job: RenderJob, rq_job_id: str, timeout: int, workdir: Path
         progress=ProgressWriter(job.id, rq_job_id), should_cancel=watcher.should_cancel,
         timeout=max(60, timeout - 60), chromium_path=current_app.config["CHROMIUM_PATH"],
         workdir=engine_dir)
+    observe_render(job.config, result.wall_seconds, result.realtime_factor)
     meta = {"sha256": sha256_file(result.path), "size": result.size_bytes,
             "duration": result.duration_seconds, "encoder": result.encoder,
             "frames": result.frame_count, "realtime_factor": result.realtime_factor}
@@ -124,6 +126,7 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
     rq_job = get_current_job()
     if rq_job is None:
         raise RuntimeError("the render task runs on an RQ worker")
+    observe_job_start(rq_job)
     job = execution.claim_render(uuid.UUID(render_job_id), rq_job.id)
     if job is None:
         return None

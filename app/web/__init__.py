@@ -10,9 +10,11 @@ from flask import Flask
 from app.web.docs import init_docs
 from app.web.health import init_health
 from app.web.http import init_http
+from app.web.metrics import init_metrics
 
 
 def init_app(app: Flask) -> None:
     init_http(app)
     init_docs(app)
     init_health(app)
+    init_metrics(app)

@@ -1,18 +1,15 @@
-"""Liveness, readiness and metrics endpoints (outside the versioned API)."""
+"""Liveness and readiness endpoints (outside the versioned API); ``/metrics`` is in ``metrics``."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, Response, current_app, jsonify
-from prometheus_client import generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 
 from app.adapters import get_storage
 from app.extensions import db, get_redis
-from app.web.metrics import REGISTRY, StateCollector
 
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -39,9 +36,6 @@ def init_health(app: Flask) -> None:
     register_readiness_check(app, "database", _check_database)
     register_readiness_check(app, "redis", _check_redis)
     register_readiness_check(app, "storage", _check_storage)
-    if not getattr(REGISTRY, "_waveframe_state", False):
-        REGISTRY.register(StateCollector())
-        REGISTRY._waveframe_state = True
     app.register_blueprint(bp)
 
 
@@ -69,8 +63,3 @@ def readyz():
                           "details": {"checks": checks}}}
         return jsonify(body), 503
     return jsonify(status="ready", checks=checks)
-
-
-@bp.get("/metrics")
-def metrics():
-    return Response(generate_latest(REGISTRY), mimetype=CONTENT_TYPE_LATEST)

@@ -76,3 +76,10 @@ def test_create_app_refuses_to_start_in_production_without_secrets(monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         create_app()
+
+
+def test_production_accepts_no_metrics_token_but_refuses_a_short_one():
+    Config({k: v for k, v in PRODUCTION.items() if k != "METRICS_TOKEN"}).validate()  # /metrics off
+    Config({**PRODUCTION, "METRICS_TOKEN": "t" * 32}).validate()
+    with pytest.raises(ConfigError, match="METRICS_TOKEN must be at least 32"):
+        Config({**PRODUCTION, "METRICS_TOKEN": "short-token"}).validate()

@@ -1,0 +1,99 @@
+"""Metrics kept in Redis: added to at record time by every process, read at scrape time.
+
+One hash per family under ``<REDIS_KEY_PREFIX>metrics:<name>``. A counter's field is its label
+values (a JSON list); a histogram's fields are its label values plus ``sum`` or a bucket's
+``le``, the buckets stored uncumulated (one increment per observation, summed at scrape time).
+Label sets are few and bounded, so the hashes need no expiry.
+
+Recording is cheap and never raises: one pipelined round trip per observation, short socket
+timeouts, and after a failure a pause during which observations are dropped (counted per
+process in ``dropped``), so a Redis outage costs a request at most one timeout every
+``PAUSE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Iterable, Sequence
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from app.web.metrics.families import COUNTER, RECORDED, Family
+
+log = logging.getLogger(__name__)
+
+TIMEOUT_SECONDS = 0.25
+PAUSE_SECONDS = 10.0
+
+Observation = tuple[Family, Sequence[str], float]  # family, label values, increment or value
+
+
+def field(labels: Sequence[str], part: str | None = None) -> str:
+    return json.dumps([*labels, part] if part is not None else list(labels),
+                      separators=(",", ":"))
+
+
+class MetricStore:
+    def __init__(self, url: str, key_prefix: str, *, timeout: float = TIMEOUT_SECONDS,
+                 pause: float = PAUSE_SECONDS):
+        # A client of its own: short timeouts and no retry, whatever the app's client does.
+        self.redis = redis.Redis.from_url(url, socket_timeout=timeout,
+                                          socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0))
+        self.key_prefix = key_prefix + "metrics:"
+        self.pause = pause
+        self.paused_until = 0.0
+        self.dropped = 0
+
+    def key(self, family: Family) -> str:
+        return self.key_prefix + family.name
+
+    def record(self, observations: Iterable[Observation]) -> bool:
+        """Add the observations in one round trip; False (and nothing raised) when they were lost."""
+        observations = [o for o in observations if math.isfinite(o[2])]
+        if not observations:
+            return True
+        now = time.monotonic()
+        if now < self.paused_until:
+            self.dropped += 1
+            return False
+        try:
+            pipe = self.redis.pipeline(transaction=True)
+            for family, labels, value in observations:
+                key = self.key(family)
+                if family.kind == COUNTER:
+                    pipe.hincrbyfloat(key, field(labels), value)
+                else:
+                    pipe.hincrbyfloat(key, field(labels, family.bucket_of(value)), 1)
+                    pipe.hincrbyfloat(key, field(labels, "sum"), value)
+            pipe.execute()
+            return True
+        except Exception as exc:  # a metric must never break what it measures
+            self.dropped += 1
+            self.paused_until = time.monotonic() + self.pause
+            log.warning("metrics_store_unavailable", extra={"error": type(exc).__name__,
+                                                            "paused_seconds": self.pause})
+            return False
+
+    def read(self, families: Sequence[Family] = RECORDED) -> dict[str, dict[str, float]]:
+        """Every recorded series of ``families`` by name (raises when Redis cannot be read)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for family in families:
+            pipe.hgetall(self.key(family))
+        values = pipe.execute()
+        return {family.name: {k.decode(): float(v) for k, v in raw.items()}
+                for family, raw in zip(families, values, strict=True)}
+
+    def lengths(self, keys: Sequence[str]) -> list[int]:
+        """``LLEN`` of each key, in one round trip (raises when Redis cannot be read)."""
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.llen(key)
+        return [int(n) for n in pipe.execute()]
+
+    def clear(self, families: Sequence[Family] = RECORDED) -> None:
+        self.redis.delete(*(self.key(family) for family in families))
