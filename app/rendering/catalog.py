@@ -13,6 +13,7 @@ import re
 import unicodedata
 from typing import Any
 
+from app.rendering import captions
 from app.rendering import schema as jsonschema
 from app.rendering.errors import RenderConfigInvalid
 
@@ -188,6 +189,7 @@ def config_schema() -> dict:
             "trim_start": {"type": "number", "minimum": 0, "default": 0, "title": "Start (s)"},
             "trim_end": {"type": ["number", "null"], "minimum": 0, "default": None, "title": "End (s)"},
             "options": {"type": "object", "title": "Template options"},
+            "captions": captions.style_schema(),
         },
     }
 
@@ -233,8 +235,6 @@ def normalize_config(
         raw["fps"] = int(raw["fps"])
     jsonschema.check(raw, config_schema(), "config", errors)
     template_id = raw.get("template")
-    if "template" not in raw:
-        errors.setdefault("config.template", []).append("This field is required.")
     if template_id not in _BY_ID:
         raise RenderConfigInvalid(fields=errors)
 
@@ -267,6 +267,9 @@ def normalize_config(
             errors.setdefault("config.trim_end", []).append(
                 f"Must not be past the end of the audio ({audio_duration:.3f} s)."
             )
+    caption_config = None
+    if isinstance(raw.get("captions"), dict) and not any(k.startswith("config.captions") for k in errors):
+        caption_config = captions.normalize(raw["captions"], errors, audio_duration=audio_duration)
     if errors:
         raise RenderConfigInvalid(fields=errors)
 
@@ -283,6 +286,7 @@ def normalize_config(
         "trim_start": float(trim_start),
         "trim_end": None if trim_end is None else float(trim_end),
         "options": {**defaults(template_id), **options_raw},
+        **({"captions": caption_config} if caption_config else {}),
     }
 
 

@@ -1,6 +1,7 @@
 """A small JSON Schema checker for the subset the render catalog uses.
 
-Supported keywords: ``type`` (string or list, incl. ``"null"``), ``enum``, ``minimum``,
+Supported keywords: ``type`` (string or list, incl. ``"null"``), ``enum``, ``minimum``, ``items``,
+``maxItems``, ``required``,
 ``maximum``, ``minLength``, ``maxLength``, ``pattern``, ``properties``,
 ``additionalProperties: false``. The catalog's schemas are written with nothing else, which a
 unit test checks, so the schemas the API serves mean exactly what is enforced here.
@@ -29,6 +30,8 @@ SUPPORTED_KEYWORDS = {
     "x-asset",
     "x-widget",
     "required",
+    "items",
+    "maxItems",
 }
 
 _TYPES = {
@@ -38,6 +41,7 @@ _TYPES = {
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
     "string": lambda v: isinstance(v, str),
     "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
 }
 
 
@@ -67,7 +71,17 @@ def check(value: Any, schema: dict, path: str, errors: dict[str, list[str]]) -> 
             errors.setdefault(path, []).append(f"Must be at most {schema['maxLength']} characters.")
         if "pattern" in schema and not re.fullmatch(schema["pattern"], value):
             errors.setdefault(path, []).append(schema.get("x-pattern-message", "Has the wrong format."))
+    elif isinstance(value, list):
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            errors.setdefault(path, []).append(f"Must have at most {schema['maxItems']} items.")
+            return
+        if "items" in schema:
+            for index, item in enumerate(value):
+                check(item, schema["items"], f"{path}[{index}]", errors)
     elif isinstance(value, dict):
+        for key in schema.get("required", ()):
+            if key not in value:
+                errors.setdefault(f"{path}.{key}", []).append("This field is required.")
         props = schema.get("properties", {})
         for key, item in value.items():
             sub = f"{path}.{key}"
@@ -82,4 +96,6 @@ def unsupported_keywords(schema: dict) -> set[str]:
     found = set(schema) - SUPPORTED_KEYWORDS - {"x-pattern-message"}
     for sub in schema.get("properties", {}).values():
         found |= unsupported_keywords(sub)
+    if isinstance(schema.get("items"), dict):
+        found |= unsupported_keywords(schema["items"])
     return found

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from tqdm import tqdm
 
+from app.rendering.captions import parse_caption_file
 from app.rendering.catalog import FPS_CHOICES, SIZES, template_ids
 from app.rendering.errors import EngineError, InvalidInput
 from app.rendering.pipeline import ENCODERS, RenderProgress, render_video
@@ -40,6 +41,10 @@ def build_config(config_file: Path | None, **flags) -> tuple[dict, dict[str, Pat
             options[option] = name
     if options:
         config["options"] = options
+    if flags.get("captions") is not None:
+        cues = parse_caption_file(Path(flags["captions"]).read_bytes())
+        style = config.get("captions") if isinstance(config.get("captions"), dict) else {}
+        config["captions"] = {**style, "cues": [cue.to_dict() for cue in cues]}
     return config, assets
 
 
@@ -87,6 +92,8 @@ class _Bar:
 @click.option("--background", type=click.Path(exists=True, dir_okay=False), help="Background image.")
 @click.option("--cover", type=click.Path(exists=True, dir_okay=False), help="Cover image (radial template).")
 @click.option("--logo", type=click.Path(exists=True, dir_okay=False), help="Logo image.")
+@click.option("--captions", type=click.Path(exists=True, dir_okay=False),
+              help="Timed captions: an SRT or WebVTT file (style with config.captions in --config).")
 @click.option(
     "--encoder",
     type=click.Choice(ENCODERS),
@@ -102,9 +109,10 @@ def render_command(
     """Render AUDIO to a visualizer video at OUTPUT (MP4, H.264 + AAC)."""
     if flags.get("fps") is not None:
         flags["fps"] = int(flags["fps"])
-    config, assets = build_config(config_file, **flags)
-    bar = _Bar()
+    bar = None
     try:
+        config, assets = build_config(config_file, **flags)
+        bar = _Bar()
         result = render_video(
             audio,
             output,
@@ -121,13 +129,16 @@ def render_command(
     except EngineError as exc:
         raise click.ClickException(f"{exc.message} ({exc.code})") from exc
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     click.echo(f"output:    {result.path}")
     click.echo(
         f"duration:  {result.duration_seconds:.2f} s, {result.frame_count} frames at {result.fps} fps, "
         f"{result.width}x{result.height}"
     )
     click.echo(f"size:      {result.size_bytes / 1e6:.2f} MB ({result.encoder}, {result.codec})")
+    if result.config.get("captions"):
+        click.echo(f"captions:  {len(result.config['captions']['cues'])} cues")
     click.echo(f"speed:     {result.wall_seconds:.1f} s wall, {result.realtime_factor:.2f}x real time")
 
 

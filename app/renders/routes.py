@@ -33,10 +33,13 @@ UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {"schema
     "properties": {
         "audio": {**_BINARY, "description": "The audio file (MP3, WAV, FLAC, OGG, M4A, ...)."},
         "config": {"type": "string", "description": "JSON object {template, size, fps, title, artist, "
-                   "trim_start, trim_end, options}; all but template optional (see GET /templates)."},
+                   "trim_start, trim_end, options, captions}; all but template optional "
+                   "(see GET /templates)."},
         "background": {**_BINARY, "description": "Optional background image (PNG, JPEG, WebP)."},
         "cover": {**_BINARY, "description": "Optional cover image, for templates that show one."},
         "logo": {**_BINARY, "description": "Optional logo image."},
+        "captions": {**_BINARY, "description": "Optional timed captions: an SRT or WebVTT file (UTF-8, "
+                     "at most 512 KB, every cue inside the audio); style them with config.captions."},
     }}}}}
 
 
@@ -77,7 +80,8 @@ def create(form: dict, files: dict):
     queued at once.
     """
     return create_render(current_user(), audio=files["audio"], config=form["config"],
-                         images={name: files.get(name) for name in IMAGE_PARTS})
+                         images={name: files.get(name) for name in IMAGE_PARTS},
+                         captions=files.get("captions"))
 
 
 @bp.get("")

@@ -40,6 +40,7 @@ class RenderFilesSchema(ma.Schema):
     background = Upload(metadata={"description": "Optional background image (PNG, JPEG, WebP)."})
     cover = Upload(metadata={"description": "Optional cover image for templates that show one."})
     logo = Upload(metadata={"description": "Optional logo image."})
+    captions = Upload(metadata={"description": "Optional SRT or WebVTT caption file."})
 
 
 class RenderListArgsSchema(ma.Schema):

@@ -30,6 +30,7 @@ from app.renders.uploads import (
     IMAGE_PARTS,
     ImageUpload,
     validate_audio,
+    validate_captions,
     validate_image,
 )
 from app.renders.workspace import scratch_dir
@@ -63,9 +64,24 @@ def render_config(raw: Mapping, audio_duration: float, images: Mapping[str, Imag
     return config
 
 
+def with_caption_file(config: Mapping, cues: list[dict]) -> dict:
+    """The config with the cues of an uploaded caption file (its style options kept)."""
+    if not isinstance(config, Mapping):
+        return config
+    style = config.get("captions")
+    if isinstance(style, Mapping) and style.get("cues"):
+        raise InvalidField("Send captions either as a file or as config.captions.cues, not both.",
+                           code="invalid_captions",
+                           fields={"captions": ["config.captions.cues is given too."]})
+    return {**config, "captions": {**(style if isinstance(style, Mapping) else {}), "cues": cues}}
+
+
 def create_render(user: User, *, audio: FileStorage, config: Mapping,
-                  images: Mapping[str, FileStorage | None] | None = None) -> RenderJob:
+                  images: Mapping[str, FileStorage | None] | None = None,
+                  captions: FileStorage | None = None) -> RenderJob:
     """Validate an upload and create its job: ``awaiting_payment`` with payments on, else queued.
+
+    ``captions`` is an optional SRT or WebVTT file; its cues go into ``config.captions``.
 
     With payments off the new row and its first attempt are committed together (``queue_render``).
     """
@@ -79,6 +95,8 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
     with scratch_dir("uploads") as workdir:
         upload = validate_audio(audio, workdir)
         assets = {name: validate_image(part, name, workdir) for name, part in parts.items()}
+        if captions is not None:
+            config = with_caption_file(config, validate_captions(captions, workdir, upload.info.duration))
         normalized = render_config(config, upload.info.duration, assets)
         price = quote(normalized["size"], render_seconds(normalized, upload.info.duration))
         try:

@@ -18,6 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 
 from app.errors import InvalidField, PayloadTooLarge, UnsupportedMedia
+from app.rendering import captions as caption_files
 from app.rendering.errors import AudioTooLong, AudioUnsupported
 from app.rendering.probe import AudioInfo, probe_audio
 from app.renders.errors import engine_input_errors
@@ -188,3 +189,16 @@ def validate_image(upload: FileStorage, name: str, workdir: Path) -> ImageUpload
         raw.unlink(missing_ok=True)
     return ImageUpload(name=name, path=target, width=clean.width, height=clean.height)
 
+
+
+# -- captions -----------------------------------------------------------------------------
+
+def validate_captions(upload: FileStorage, workdir: Path, audio_duration: float) -> list[dict]:
+    """Receive an SRT or WebVTT part; 413 too big, 422 naming the line of the first problem."""
+    path = workdir / "captions.upload"
+    receive_file(upload, path, field="captions", max_bytes=caption_files.MAX_CAPTION_BYTES)
+    with engine_input_errors():
+        cues = caption_files.parse_caption_file(path.read_bytes())
+        caption_files.check_within(cues, audio_duration)
+    path.unlink(missing_ok=True)
+    return [cue.to_dict() for cue in cues]

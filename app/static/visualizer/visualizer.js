@@ -2,6 +2,7 @@
 // Every pixel of frame i is a pure function of (config, features, assets, i): frames can be drawn
 // in any order and by several pages at once. Used both by the worker (capture.js) and by the
 // web app's live preview; it never touches the network except to load the assets it is given.
+import { createCaptions } from './captions.js';
 import { Palette } from './color.js';
 import { toFeatures } from './features.js';
 import { buildBackground, buildOverlay, computeLayout, drawProgress, FONT_FAMILIES } from './scene.js';
@@ -70,6 +71,7 @@ export async function createVisualizer(canvas, config, features, { assets = {}, 
   const background = buildBackground(env);
   const overlay = buildOverlay(env, config);
   const scene = template.create(env);
+  const captions = createCaptions(env, config);
   const ctx = canvas.getContext('2d', { alpha: false });
   const frameCount = feats.frameCount;
 
@@ -84,6 +86,7 @@ export async function createVisualizer(canvas, config, features, { assets = {}, 
     ctx.restore();
     for (const [x, y, w, h] of overlay.rects) if (w > 0 && h > 0) ctx.drawImage(overlay.canvas, x, y, w, h, x, y, w, h);
     drawProgress(ctx, env, frameCount > 1 ? f.index / (frameCount - 1) : 1);
+    if (captions) captions.draw(ctx, i);
     if (outputRange === 'limited') {
       ctx.fillStyle = LIMITED_OVERLAY;
       ctx.fillRect(0, 0, W, H);

@@ -29,6 +29,8 @@ def test_flask_render_writes_the_video_and_prints_a_summary(app, runner, media, 
         json.dumps({"template": "wave", "title": "From file", "options": {"text_color": "#ff8800"}})
     )
     out = tmp_path / "cli.mp4"
+    subs = tmp_path / "subs.vtt"
+    subs.write_text("WEBVTT\n\n00:00.500 --> 00:01.000\n<v Ann>Hi</v>\n\n00:01.000 --> 00:02.000\nBye\n")
     result = runner.invoke(
         render_command,
         [
@@ -47,12 +49,15 @@ def test_flask_render_writes_the_video_and_prints_a_summary(app, runner, media, 
             "CLI",
             "--cover",
             str(cover),
+            "--captions",
+            str(subs),
         ],
     )
     assert result.exit_code == 0, result.output
     assert f"output:    {out}" in result.output
     assert "2.00 s, 48 frames at 24 fps, 720x720" in result.output
     assert "real time" in result.output and "MB" in result.output
+    assert "captions:  2 cues" in result.output
     video = next(s for s in probe_streams(out)["streams"] if s["codec_type"] == "video")
     assert (video["width"], video["height"]) == (720, 720)
 
@@ -72,3 +77,10 @@ def test_flask_render_reports_bad_input_without_a_traceback(app, runner, media, 
     )
     assert result.exit_code == 1
     assert "config.options.bar_color" in result.output
+    subs = tmp_path / "bad.srt"
+    subs.write_text("1\n00:00:00,500 --> 00:00:01,000\nok\n\n2\n00:00:01,000 -> 00:00:02,000\nbad arrow\n")
+    result = runner.invoke(
+        render_command, [str(media["m4a"]), "-o", str(tmp_path / "z.mp4"), "--captions", str(subs)]
+    )
+    assert result.exit_code == 1
+    assert "Line 6:" in result.output and "Traceback" not in result.output
