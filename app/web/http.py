@@ -27,7 +27,9 @@ HTML_CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' bl
 
 
 def init_http(app: Flask) -> None:
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=1, x_host=1)
+    hops = app.config["PROXY_HOPS"]
+    if hops:  # only proxies the deployment declares are believed (PROXY_HOPS, default 0)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.before_request(_start_request)
     app.before_request(_enforce_https)
     app.before_request(_check_body)
