@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from app.web.schemas import MAX_PAGE, MAX_PER_PAGE
+
 EMAIL_MAX = 320
 PASSWORD_MAX = 1024  # the policy allows 256; longer is refused by the service with a clear message
 HISTORY_TYPES = ("render", "payment")
@@ -79,8 +81,8 @@ class AccountUpdateResultSchema(ma.Schema):
 
 
 class HistoryArgsSchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
-    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
     type = ma.fields.String(validate=ma.validate.OneOf(HISTORY_TYPES),
                             metadata={"description": "Only renders or only payments."})
 

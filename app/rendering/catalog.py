@@ -235,7 +235,7 @@ def normalize_config(
     template_id = raw.get("template")
     if "template" not in raw:
         errors.setdefault("config.template", []).append("This field is required.")
-    if template_id not in _BY_ID:
+    if not isinstance(template_id, str) or template_id not in _BY_ID:  # a list/object: not a key
         raise RenderConfigInvalid(fields=errors)
 
     options_raw = raw.get("options") or {}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from app.models import RenderStatus
+from app.web.json_body import MAX_JSON_DEPTH, JSONTooDeep, loads_bounded
+from app.web.schemas import MAX_PAGE, MAX_PER_PAGE
 
 STATUS_VALUES = [s.value for s in RenderStatus]
 
@@ -15,13 +15,18 @@ STATUS_VALUES = [s.value for s in RenderStatus]
 class JSONObject(ma.fields.Field):
     """A form field holding a JSON object (the render ``config`` of a multipart upload)."""
 
-    default_error_messages = {"invalid": "Must be a JSON object."}
+    default_error_messages = {
+        "invalid": "Must be a JSON object.",
+        "too_deep": f"Must not nest more than {MAX_JSON_DEPTH} levels of arrays and objects.",
+    }
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, dict):
             return value
         try:
-            parsed = json.loads(value)
+            parsed = loads_bounded(value)
+        except JSONTooDeep:
+            raise self.make_error("too_deep") from None
         except (TypeError, ValueError) as exc:
             raise self.make_error("invalid") from exc
         if not isinstance(parsed, dict):
@@ -43,8 +48,8 @@ class RenderFilesSchema(ma.Schema):
 
 
 class RenderListArgsSchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
-    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
     status = ma.fields.String(metadata={"description": "Comma-separated statuses to include."})
 
     @ma.validates("status")
