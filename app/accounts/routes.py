@@ -36,6 +36,7 @@ from app.accounts.schemas import (
     MessageSchema,
     PasswordResetConfirmSchema,
     PasswordResetRequestSchema,
+    RegistrationSchema,
     UserSchema,
 )
 from app.accounts.tokens import lifetime_seconds
@@ -60,7 +61,7 @@ def _session_body(session: service.AuthSession) -> dict:
 @auth_bp.post("/register")
 @limiter.limit(REGISTER_PER_IP, key_func=client_ip)
 @auth_bp.doc(parameters=[TRANSPORT_PARAMETER])
-@auth_bp.arguments(CredentialsSchema)
+@auth_bp.arguments(RegistrationSchema)
 @auth_bp.response(201, AuthSessionSchema)
 @auth_bp.alt_response(409, schema=ErrorSchema, description="The email is already registered.")
 @auth_bp.alt_response(422, schema=ErrorSchema,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask_smorest.fields import Upload
+from webargs.fields import DelimitedList
 
 from app.models import RenderStatus
 from app.web.json_body import MAX_JSON_DEPTH, JSONTooDeep, loads_bounded
@@ -50,19 +51,9 @@ class RenderFilesSchema(ma.Schema):
 class RenderListArgsSchema(ma.Schema):
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
-    status = ma.fields.String(metadata={"description": "Comma-separated statuses to include."})
-
-    @ma.validates("status")
-    def _known_statuses(self, value, **_kwargs):
-        unknown = [s for s in value.split(",") if s.strip() not in STATUS_VALUES]
-        if unknown:
-            raise ma.ValidationError(f"Unknown status; use one of {', '.join(STATUS_VALUES)}.")
-
-    @ma.post_load
-    def _split_statuses(self, data, **_kwargs):
-        if data.get("status"):
-            data["status"] = [s.strip() for s in data["status"].split(",")]
-        return data
+    status = DelimitedList(
+        ma.fields.String(validate=ma.validate.OneOf(STATUS_VALUES)),
+        metadata={"description": "Statuses to include, comma-separated (queued,failed)."})
 
 
 class RenderJobSchema(ma.Schema):
