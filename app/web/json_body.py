@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 
-from app.errors import BadRequest
+from app.errors import BadRequest, PayloadTooLarge
 
 MAX_JSON_DEPTH = 32  # levels of arrays/objects; the API's deepest document (a render config) has 3
 
@@ -55,7 +55,14 @@ def check_json_body() -> None:
     """Before-request hook: a JSON body must parse and nest at most ``MAX_JSON_DEPTH`` levels."""
     if not request.is_json:
         return
+    # A body without Content-Length (chunked) escapes the header check of app.web.http: read
+    # one byte past the JSON limit at most, and refuse it if that byte came (413).
+    limit = current_app.config["MAX_JSON_BODY_BYTES"]
+    request.max_content_length = limit + 1
     data = request.get_data(cache=True)
+    if len(data) > limit:
+        raise PayloadTooLarge(f"The request body is larger than the limit of {limit} bytes.",
+                              details={"limit_bytes": limit})
     if not data:
         return
     try:

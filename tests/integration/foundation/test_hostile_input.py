@@ -137,3 +137,14 @@ def test_the_largest_accepted_page_is_answered(client, signed_in):
         (page,) = [p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == "page"]
         response = client.get(path, headers=headers, query_string={"page": page["schema"]["maximum"]})
         assert response.status_code == 200 and response.get_json()["items"] == []
+
+
+def test_a_json_body_without_a_length_is_read_only_up_to_the_json_limit(app, client):
+    """A chunked JSON body (no Content-Length, so the header check cannot refuse it) stops at
+    MAX_JSON_BODY_BYTES: 413, not a body of the upload size parsed in memory."""
+    limit = app.config["MAX_JSON_BODY_BYTES"]
+    body = b'{"email": "' + b"a" * (limit + 10) + b'", "password": "x"}'
+    response = client.post("/api/v1/auth/login", input_stream=io.BytesIO(body),
+                           headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+                           environ_overrides={"wsgi.input_terminated": True})  # as gunicorn says
+    assert_error_shape(response, 413)
