@@ -58,7 +58,8 @@ class RenderListArgsSchema(ma.Schema):
 
 class RenderJobSchema(ma.Schema):
     id = ma.fields.UUID()
-    status = ma.fields.Function(lambda job: str(getattr(job.status, "value", job.status)))
+    status = ma.fields.Function(lambda job: str(getattr(job.status, "value", job.status)),
+                                metadata={"enum": STATUS_VALUES})
     progress = ma.fields.Integer()
     eta_seconds = ma.fields.Integer(allow_none=True)
     attempts = ma.fields.Integer()

@@ -225,6 +225,8 @@ def test_the_status_filter_is_an_array_of_the_statuses(spec):
     assert status["schema"]["type"] == "array"
     assert status["schema"]["items"]["enum"] == [s.value for s in RenderStatus]
     assert status.get("explode") is False and status.get("style", "form") == "form"  # a,b,c
+    answered = spec["components"]["schemas"]["RenderJob"]["properties"]["status"]
+    assert answered["enum"] == [s.value for s in RenderStatus]
 
 
 def test_the_status_filter_takes_what_the_document_says(client, user_factory, auth_headers,
