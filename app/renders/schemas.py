@@ -35,6 +35,14 @@ class JSONObject(ma.fields.Field):
         return parsed
 
 
+class StrippedString(ma.fields.String):
+    """A string with surrounding spaces dropped (``?status=queued, failed``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value.strip() if isinstance(value, str) else value, attr, data,
+                                    **kwargs)
+
+
 class RenderFormSchema(ma.Schema):
     config = JSONObject(required=True, metadata={
         "description": "JSON object: {template, size, fps, title, artist, trim_start, trim_end, "
@@ -52,7 +60,7 @@ class RenderListArgsSchema(ma.Schema):
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
     status = DelimitedList(
-        ma.fields.String(validate=ma.validate.OneOf(STATUS_VALUES)),
+        StrippedString(validate=ma.validate.OneOf(STATUS_VALUES)),
         metadata={"description": "Statuses to include, comma-separated (queued,failed)."})
 
 

@@ -237,6 +237,8 @@ def test_the_status_filter_takes_what_the_document_says(client, user_factory, au
     headers = auth_headers(owner)
     both = client.get("/api/v1/renders?status=queued,failed", headers=headers)
     assert both.status_code == 200 and both.get_json()["total"] == 2
+    spaced = client.get("/api/v1/renders?status=queued, failed", headers=headers)
+    assert spaced.status_code == 200 and spaced.get_json()["total"] == 2
     one = client.get("/api/v1/renders?status=failed", headers=headers).get_json()
     assert [job["status"] for job in one["items"]] == ["failed"]
     bad = client.get("/api/v1/renders?status=queued,nope", headers=headers)
