@@ -3,18 +3,33 @@ whether it is revoked, the claims every token carries, and the error each refusa
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from flask import Flask
+from flask_jwt_extended.config import config as jwt_config
+from jwt.exceptions import DecodeError
 
-from app.accounts.tokens import is_revoked, issued_at_claims
+from app.accounts.tokens import claims_problem, is_revoked, issued_at_claims
 from app.errors import error_response
 from app.extensions import db, jwt
 from app.models import User
 
+log = logging.getLogger(__name__)
+
 
 def init_jwt(app: Flask) -> None:
     app.config.setdefault("JWT_ERROR_MESSAGE_KEY", "message")
+
+    @jwt.decode_key_loader
+    def _decode_key(_header, unverified_claims):
+        # Runs before the signature check and before anything reads a claim: a token whose
+        # claims do not have our shape is invalid (401 invalid_token), signed by us or not.
+        problem = claims_problem(unverified_claims)
+        if problem:
+            log.info("token_refused", extra={"reason": problem})
+            raise DecodeError(problem)
+        return jwt_config.decode_key
 
     @jwt.user_identity_loader
     def _identity(user):
@@ -24,7 +39,7 @@ def init_jwt(app: Flask) -> None:
     def _lookup(_header, payload):
         try:
             user_id = uuid.UUID(payload["sub"])
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, TypeError, AttributeError):
             return None
         user = db.session.get(User, user_id)
         if user is None or not user.is_active:
@@ -39,7 +54,7 @@ def init_jwt(app: Flask) -> None:
     def _is_revoked(_header, payload):
         try:
             user = db.session.get(User, uuid.UUID(payload["sub"]))
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, TypeError, AttributeError):
             return True
         return is_revoked(payload, user)
 

@@ -7,7 +7,7 @@ import uuid
 from flask import current_app, request
 from flask_smorest import Blueprint
 
-from app.renders.catalog import templates_document
+from app.renders.catalog import config_openapi_schema, templates_document
 from app.renders.pricing import price_list
 from app.renders.schemas import (
     PricingSchema,
@@ -27,20 +27,23 @@ bp = Blueprint("renders", __name__, url_prefix="/api/v1/renders",
                description="Render jobs: upload audio, follow progress, cancel, retry.")
 TEMPLATES_MAX_AGE = 300
 _BINARY = {"type": "string", "format": "binary"}
-# flask-smorest documents one request body per view; this one shows the form and file parts together.
-UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["audio", "config"],
-    "properties": {
-        "audio": {**_BINARY, "description": "The audio file (MP3, WAV, FLAC, OGG, M4A, ...)."},
-        "config": {"type": "string", "description": "JSON object {template, size, fps, title, artist, "
-                   "trim_start, trim_end, options, captions}; all but template optional "
-                   "(see GET /templates)."},
-        "background": {**_BINARY, "description": "Optional background image (PNG, JPEG, WebP)."},
-        "cover": {**_BINARY, "description": "Optional cover image, for templates that show one."},
-        "logo": {**_BINARY, "description": "Optional logo image."},
-        "captions": {**_BINARY, "description": "Optional timed captions: an SRT or WebVTT file (UTF-8, "
-                     "at most 512 KB, every cue inside the audio); style them with config.captions."},
-    }}}}}
+# flask-smorest documents one request body per view; this one shows the form and file parts
+# together, the config part as the JSON object the catalog validates (sent as application/json).
+UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {
+    "schema": {
+        "type": "object", "required": ["audio", "config"],
+        "properties": {
+            "audio": {**_BINARY, "description": "The audio file (MP3, WAV, FLAC, OGG, M4A, ...)."},
+            "config": config_openapi_schema(),
+            "background": {**_BINARY, "description": "Optional background image (PNG, JPEG, WebP)."},
+            "cover": {**_BINARY, "description": "Optional cover image, for templates that show one."},
+            "logo": {**_BINARY, "description": "Optional logo image."},
+            "captions": {**_BINARY, "description": "Optional timed captions: an SRT or WebVTT file "
+                         "(UTF-8, at most 512 KB, every cue inside the audio); style them with "
+                         "config.captions."},
+        }},
+    "encoding": {"config": {"contentType": "application/json"}},
+}}}
 
 
 @catalog_bp.get("/templates")
