@@ -58,6 +58,7 @@ class RenderJob(UUIDPrimaryKey, Timestamps, Model):
     __tablename__ = "render_jobs"
     __table_args__ = (
         sa.Index("ix_render_jobs_user_id_created_at", "user_id", "created_at"),
+        sa.Index("ix_render_jobs_user_id_render_key", "user_id", "render_key"),
         sa.CheckConstraint("progress >= 0 AND progress <= 100", name="progress_range"),
     )
 
@@ -76,6 +77,11 @@ class RenderJob(UUIDPrimaryKey, Timestamps, Model):
     audio_duration: Mapped[float] = mapped_column(sa.Float, nullable=False)
     audio_size: Mapped[int | None] = mapped_column(sa.BigInteger)
     background_key: Mapped[str | None] = mapped_column(sa.String(512))
+    # what makes two requests identical: audio and image contents, normalized config, engine
+    # version (app/renders/render_cache.py); an identical request of the same user reuses the job
+    render_key: Mapped[str | None] = mapped_column(sa.String(64))
+    #: set (not stored) when create_render answered with this existing job instead of a new one
+    reused = False
 
     # Output
     output_key: Mapped[str | None] = mapped_column(sa.String(512))

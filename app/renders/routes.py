@@ -72,6 +72,10 @@ def pricing():
 @bp.arguments(RenderFormSchema, location="form")
 @bp.arguments(RenderFilesSchema, location="files")
 @bp.response(201, RenderJobSchema)
+@bp.alt_response(200, schema=RenderJobSchema,
+                 description="An identical render of yours (same audio and images, same config, same "
+                             "engine version) exists and can still deliver its video: that job, not "
+                             "rendered or charged again.")
 @bp.alt_response(413, description="The audio or an image is larger than allowed.")
 @bp.alt_response(415, description="The audio is not decodable audio, or an image not PNG/JPEG/WebP.")
 @bp.alt_response(422, description="Too long/short audio or an invalid config field (named).")
@@ -82,9 +86,10 @@ def create(form: dict, files: dict):
     With payments on, the job waits in ``awaiting_payment`` (see /checkout); otherwise it is
     queued at once.
     """
-    return create_render(current_user(), audio=files["audio"], config=form["config"],
-                         images={name: files.get(name) for name in IMAGE_PARTS},
-                         captions=files.get("captions"))
+    job = create_render(current_user(), audio=files["audio"], config=form["config"],
+                        images={name: files.get(name) for name in IMAGE_PARTS},
+                        captions=files.get("captions"))
+    return (job, 200) if job.reused else job
 
 
 @bp.get("")

@@ -21,6 +21,7 @@ from app.errors import Conflict, InvalidField, NotFound
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, User, utcnow
 from app.rendering import catalog
+from app.renders import render_cache
 from app.renders.errors import engine_input_errors
 from app.renders.pricing import quote
 from app.renders.queueing import MAX_ATTEMPTS, queue_render, render_seconds, unqueue_render
@@ -82,6 +83,8 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
     """Validate an upload and create its job: ``awaiting_payment`` with payments on, else queued.
 
     ``captions`` is an optional SRT or WebVTT file; its cues go into ``config.captions``.
+    An identical request (``render_cache``) gets the user's existing job back, marked ``reused``:
+    nothing is stored, queued or charged again.
 
     With payments off the new row and its first attempt are committed together (``queue_render``).
     """
@@ -98,6 +101,13 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
         if captions is not None:
             config = with_caption_file(config, validate_captions(captions, workdir, upload.info.duration))
         normalized = render_config(config, upload.info.duration, assets)
+        identity = render_cache.render_key(upload.path, normalized, {n: a.path for n, a in assets.items()})
+        existing = render_cache.reusable_job(user.id, identity)
+        if existing is not None:
+            existing.reused = True
+            log.info("render_reused", extra={"render_job_id": str(existing.id), "user_id": str(user.id),
+                                             "status": str(existing.status)})
+            return existing
         price = quote(normalized["size"], render_seconds(normalized, upload.info.duration))
         try:
             audio_key = job_storage.audio_key(user.id, job_id, upload.extension)
@@ -115,6 +125,7 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
                 audio_size=upload.size,
                 background_key=(job_storage.image_key(user.id, job_id, "background")
                                 if "background" in assets else None),
+                render_key=identity,
                 price_amount=price.amount, price_currency=price.currency)
             db.session.add(job)
             if current_app.config["PAYMENTS_ENABLED"]:
