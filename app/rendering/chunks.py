@@ -12,7 +12,7 @@ H.264 MP4 with the same encoder settings as :func:`app.rendering.pipeline.render
 starting on a keyframe; the join is FFmpeg's concat demuxer with ``-c copy`` (no re-encoding)
 plus the trimmed audio, encoded once.
 
-Chunk boundaries are multiples of the keyframe interval (``2 × fps`` frames, the interval of the
+Chunk boundaries are multiples of the keyframe interval (``2 * fps`` frames, the interval of the
 unchunked render), so joints fall where the unchunked render has a keyframe too. A tail shorter
 than a quarter of a chunk is merged into the chunk before it: a job costs a browser start-up
 per chunk, not worth paying for a few frames.
@@ -23,6 +23,7 @@ per chunk, not worth paying for a few frames.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import math
 import multiprocessing
@@ -76,7 +77,9 @@ def chunk_frames(fps: int, chunk_seconds: float) -> int:
     return max(1, round(float(chunk_seconds) * fps / step)) * step
 
 
-def split_frames(frame_count: int, fps: int, chunk_seconds: float = DEFAULT_CHUNK_SECONDS) -> list[FrameRange]:
+def split_frames(
+    frame_count: int, fps: int, chunk_seconds: float = DEFAULT_CHUNK_SECONDS
+) -> list[FrameRange]:
     """Split frames ``[0, frame_count)`` into contiguous chunks of whole keyframe intervals.
 
     Every frame is in exactly one chunk, in order. The last chunk holds what is left; when that
@@ -88,10 +91,10 @@ def split_frames(frame_count: int, fps: int, chunk_seconds: float = DEFAULT_CHUN
     if fps <= 0 or chunk_seconds <= 0:
         raise ValueError("fps and chunk_seconds must be positive")
     size = chunk_frames(fps, chunk_seconds)
-    bounds = list(range(0, frame_count, size)) + [frame_count]
+    bounds = [*list(range(0, frame_count, size)), frame_count]
     if len(bounds) > 2 and bounds[-1] - bounds[-2] < size * MERGE_TAIL_FRACTION:
         del bounds[-2]
-    return [FrameRange(i, a, b) for i, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False))]
+    return [FrameRange(i, a, b) for i, (a, b) in enumerate(itertools.pairwise(bounds))]
 
 
 def is_chunked(seconds: float, chunk_seconds: float) -> bool:
@@ -100,15 +103,21 @@ def is_chunked(seconds: float, chunk_seconds: float) -> bool:
 
 
 # --- the analysis, once -----------------------------------------------------------------------
-def analyze_once(audio_path, raw_config: dict, assets: dict[str, Path] | None, workdir: Path,
-                 *, on_process=None) -> tuple[dict, Features]:
+def analyze_once(
+    audio_path, raw_config: dict, assets: dict[str, Path] | None, workdir: Path, *, on_process=None
+) -> tuple[dict, Features]:
     """Probe and analyse the (trimmed) audio: the final config and the features of every frame."""
     info = probe_audio(Path(audio_path))
-    config = normalize_config(raw_config, audio_duration=info.duration,
-                              available_assets=set(assets or {}))
-    features = analyze_file(audio_path, Path(workdir) / "features.bin", fps=config["fps"],
-                            source_rate=info.sample_rate, trim_start=config["trim_start"],
-                            trim_end=config["trim_end"], on_process=on_process)
+    config = normalize_config(raw_config, audio_duration=info.duration, available_assets=set(assets or {}))
+    features = analyze_file(
+        audio_path,
+        Path(workdir) / "features.bin",
+        fps=config["fps"],
+        source_rate=info.sample_rate,
+        trim_start=config["trim_start"],
+        trim_end=config["trim_end"],
+        on_process=on_process,
+    )
     return config, features
 
 
@@ -118,12 +127,15 @@ def features_meta(features: Features) -> dict:
 
 
 def load_features(path: Path, meta: dict) -> Features:
-    features = Features(Path(path), **{k: int(meta[k]) for k in ("fps", "sample_rate", "n_samples",
-                                                                 "frame_count")})
+    features = Features(
+        Path(path), **{k: int(meta[k]) for k in ("fps", "sample_rate", "n_samples", "frame_count")}
+    )
     expected = features.frame_count * 400
     if Path(path).stat().st_size != expected:
-        raise RenderFailed(code="features_invalid",
-                           detail=f"features file is {Path(path).stat().st_size} bytes, expected {expected}")
+        raise RenderFailed(
+            code="features_invalid",
+            detail=f"features file is {Path(path).stat().st_size} bytes, expected {expected}",
+        )
     return features
 
 
@@ -185,9 +197,12 @@ def render_segment(
             session.open()
             check()
             job.beat()
-            session.setup(features, assets={name: assets[name] for name in asset_names(config).values()},
-                          codecs=encode.h264_codecs(width, height, fps),
-                          bitrate=encode.webcodecs_bitrate(width, height, fps))
+            session.setup(
+                features,
+                assets={name: assets[name] for name in asset_names(config).values()},
+                codecs=encode.h264_codecs(width, height, fps),
+                bitrate=encode.webcodecs_bitrate(width, height, fps),
+            )
             check()
             ticker = _ChunkTicker(progress, total, job.beat)
             staged = tmp / "segment.mp4"
@@ -199,10 +214,13 @@ def render_segment(
                 preroll = min(frame_range.start, key_interval(fps))
                 with open(raw, "wb") as sink:
                     keep = _PrerollFilter(sink, preroll)
-                    session.stream(frame_range.start - preroll, frame_range.end,
-                                   on_data=keep.write,
-                                   on_frames=lambda n: ticker.update(max(0, n - preroll)),
-                                   check=check)
+                    session.stream(
+                        frame_range.start - preroll,
+                        frame_range.end,
+                        on_data=keep.write,
+                        on_frames=lambda n: ticker.update(max(0, n - preroll)),
+                        check=check,
+                    )
                     keep.close()
                 session.close()
                 mux = encode.start_video_only_mux(raw, staged, fps=fps)
@@ -212,23 +230,36 @@ def render_segment(
             else:
                 x264 = encode.start_x264(staged, image_format="jpeg", fps=fps)
                 job.track(x264)
-                session.stream(frame_range.start, frame_range.end,
-                               on_data=lambda data, sizes: _feed(x264, data),
-                               on_frames=ticker.update, check=check)
+                session.stream(
+                    frame_range.start,
+                    frame_range.end,
+                    on_data=lambda data, sizes: _feed(x264, data),
+                    on_frames=ticker.update,
+                    check=check,
+                )
                 encode.finish_process(x264, timeout=_remaining(deadline, 600))
                 used = "x264"
         check()
         video = encode.probe_video(staged)
         if video.frame_count != total or (video.width, video.height) != (width, height):
-            raise RenderFailed(code="output_invalid",
-                               detail=f"segment has {video.frame_count} frames, expected {total}")
+            raise RenderFailed(
+                code="output_invalid", detail=f"segment has {video.frame_count} frames, expected {total}"
+            )
         output_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(staged), str(output_path))
-        result = SegmentResult(output_path, frame_range, used, output_path.stat().st_size,
-                               round(time.monotonic() - started, 3))
-        log.info("segment_done", extra={"chunk": frame_range.index, "start": frame_range.start,
-                                        "end": frame_range.end, "encoder": used,
-                                        "wall_seconds": result.wall_seconds})
+        result = SegmentResult(
+            output_path, frame_range, used, output_path.stat().st_size, round(time.monotonic() - started, 3)
+        )
+        log.info(
+            "segment_done",
+            extra={
+                "chunk": frame_range.index,
+                "start": frame_range.start,
+                "end": frame_range.end,
+                "encoder": used,
+                "wall_seconds": result.wall_seconds,
+            },
+        )
         return result
     except Exception as exc:
         if job.timed_out and not isinstance(exc, RenderTimeout):
@@ -260,8 +291,16 @@ class JoinResult:
     size_bytes: int
 
 
-def join_segments(segments: list[Path], audio_path, config: dict, output_path, *, frame_count: int,
-                  workdir: Path | None = None, timeout: float = 600) -> JoinResult:
+def join_segments(
+    segments: list[Path],
+    audio_path,
+    config: dict,
+    output_path,
+    *,
+    frame_count: int,
+    workdir: Path | None = None,
+    timeout: float = 600,
+) -> JoinResult:
     """Concatenate the segments (in order) without re-encoding and mux the trimmed audio once.
 
     Checks the result: exactly ``frame_count`` frames, audio and video within one frame.
@@ -276,8 +315,13 @@ def join_segments(segments: list[Path], audio_path, config: dict, output_path, *
         info = probe_audio(Path(audio_path))
         duration = float(config["trim_end"]) - float(config["trim_start"])
         audio_m4a = tmp / "audio.m4a"
-        audio = encode.start_audio(Path(audio_path), audio_m4a, trim_start=float(config["trim_start"]),
-                                   duration=duration, channels=info.channels)
+        audio = encode.start_audio(
+            Path(audio_path),
+            audio_m4a,
+            trim_start=float(config["trim_start"]),
+            duration=duration,
+            channels=info.channels,
+        )
         listing = tmp / "segments.txt"
         lines = ["ffconcat version 1.0"]
         counted = 0
@@ -287,26 +331,40 @@ def join_segments(segments: list[Path], audio_path, config: dict, output_path, *
             # the exact length of each segment: the next one starts right after its last frame
             lines += [f"file '{_concat_path(path)}'", f"duration {frames / fps:.9f}"]
         if counted != frame_count:
-            raise RenderFailed(code="segments_incomplete",
-                               detail=f"segments hold {counted} frames, expected {frame_count}")
+            raise RenderFailed(
+                code="segments_incomplete", detail=f"segments hold {counted} frames, expected {frame_count}"
+            )
         listing.write_text("\n".join(lines) + "\n")
         encode.finish_process(audio, timeout=timeout)
         staged = tmp / "output.mp4"
         result = run_tool(encode.concat_mux_command(listing, audio_m4a, staged, fps=fps), timeout=timeout)
         if result.returncode != 0:
-            raise RenderFailed("The video could not be encoded.", code="join_failed",
-                               detail=result.stderr.decode(errors="replace")[-800:])
+            raise RenderFailed(
+                "The video could not be encoded.",
+                code="join_failed",
+                detail=result.stderr.decode(errors="replace")[-800:],
+            )
         video = encode.probe_video(staged)
         if video.frame_count != frame_count:
-            raise RenderFailed(code="output_invalid",
-                               detail=f"joined video has {video.frame_count} frames, expected {frame_count}")
+            raise RenderFailed(
+                code="output_invalid",
+                detail=f"joined video has {video.frame_count} frames, expected {frame_count}",
+            )
         if video.audio_duration is not None and abs(video.audio_duration - video.video_duration) > 1.0 / fps:
-            raise RenderFailed(code="output_invalid",
-                               detail=f"audio {video.audio_duration:.3f} s vs video {video.video_duration:.3f} s")
+            raise RenderFailed(
+                code="output_invalid",
+                detail=f"audio {video.audio_duration:.3f} s vs video {video.video_duration:.3f} s",
+            )
         output_path.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(staged), str(output_path))
-        return JoinResult(output_path, video.frame_count, duration, video.video_duration,
-                          video.audio_duration, output_path.stat().st_size)
+        return JoinResult(
+            output_path,
+            video.frame_count,
+            duration,
+            video.video_duration,
+            video.audio_duration,
+            output_path.stat().st_size,
+        )
     finally:
         if audio is not None:
             stop_process(audio)
@@ -364,11 +422,27 @@ def render_chunked(
         meta = features_meta(features)
         segments = [tmp / f"segment-{r.index:05d}.mp4" for r in ranges]
         results: dict[int, SegmentResult] = {}
-        with ProcessPoolExecutor(max_workers=min(workers, len(ranges)), mp_context=context,
-                                 initializer=_init_chunk_process, initargs=(counters, stop)) as pool:
-            futures = {pool.submit(_segment_in_process, str(features.path), meta, config, r,
-                                   str(segments[r.index]), {k: str(v) for k, v in assets.items()},
-                                   chromium_path, encoder, str(tmp)): r for r in ranges}
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(ranges)),
+            mp_context=context,
+            initializer=_init_chunk_process,
+            initargs=(counters, stop),
+        ) as pool:
+            futures = {
+                pool.submit(
+                    _segment_in_process,
+                    str(features.path),
+                    meta,
+                    config,
+                    r,
+                    str(segments[r.index]),
+                    {k: str(v) for k, v in assets.items()},
+                    chromium_path,
+                    encoder,
+                    str(tmp),
+                ): r
+                for r in ranges
+            }
             pending = set(futures)
             try:
                 while pending:
@@ -380,8 +454,14 @@ def render_chunked(
                         frames = sum(counters)
                         elapsed = time.monotonic() - started
                         eta = (total - frames) * elapsed / frames if frames else None
-                        progress(RenderProgress(frames, total, round(min(99.0, 100.0 * frames / total), 2),
-                                                None if eta is None else round(eta, 1)))
+                        progress(
+                            RenderProgress(
+                                frames,
+                                total,
+                                round(min(99.0, 100.0 * frames / total), 2),
+                                None if eta is None else round(eta, 1),
+                            )
+                        )
             except BaseException:
                 stop.set()  # every process stops its chunk at the next batch and cleans up
                 for future in pending:
@@ -393,9 +473,16 @@ def render_chunked(
         if progress:
             progress(RenderProgress(total, total, 100.0, 0.0, "done"))
         wall = time.monotonic() - started
-        return ChunkedResult(joined.path, total, len(ranges), workers, joined.duration_seconds,
-                             joined.size_bytes, round(wall, 3),
-                             [results[r.index].wall_seconds for r in ranges])
+        return ChunkedResult(
+            joined.path,
+            total,
+            len(ranges),
+            workers,
+            joined.duration_seconds,
+            joined.size_bytes,
+            round(wall, 3),
+            [results[r.index].wall_seconds for r in ranges],
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -409,17 +496,34 @@ def _init_chunk_process(counters, stop) -> None:
     _counters, _stop = counters, stop
 
 
-def _segment_in_process(features_path: str, meta: dict, config: dict, frame_range: FrameRange,
-                        out: str, assets: dict[str, str], chromium_path: str, encoder: str,
-                        workdir: str) -> SegmentResult:
+def _segment_in_process(
+    features_path: str,
+    meta: dict,
+    config: dict,
+    frame_range: FrameRange,
+    out: str,
+    assets: dict[str, str],
+    chromium_path: str,
+    encoder: str,
+    workdir: str,
+) -> SegmentResult:
     features = load_features(Path(features_path), meta)
 
     def report(update: RenderProgress) -> None:
         _counters[frame_range.index] = update.frames_done
 
-    result = render_segment(features, config, frame_range, out, assets={k: Path(v) for k, v in assets.items()},
-                            progress=report, should_cancel=_stop.is_set, chromium_path=chromium_path,
-                            workdir=Path(workdir), encoder=encoder)
+    result = render_segment(
+        features,
+        config,
+        frame_range,
+        out,
+        assets={k: Path(v) for k, v in assets.items()},
+        progress=report,
+        should_cancel=_stop.is_set,
+        chromium_path=chromium_path,
+        workdir=Path(workdir),
+        encoder=encoder,
+    )
     _counters[frame_range.index] = frame_range.frames
     return result
 
@@ -441,7 +545,7 @@ class _PrerollFilter:
     def write(self, data: bytes, sizes: list[int]) -> None:
         offset = 0
         for size in sizes:
-            frame = data[offset:offset + size]
+            frame = data[offset : offset + size]
             offset += size
             if self.seen < self.skip:
                 sets = _nal_units(frame, {7, 8})
@@ -450,7 +554,9 @@ class _PrerollFilter:
             else:
                 if not self.started:
                     if 5 not in _nal_types(frame):
-                        raise RenderFailed(code="segment_invalid", detail="segment does not start on a keyframe")
+                        raise RenderFailed(
+                            code="segment_invalid", detail="segment does not start on a keyframe"
+                        )
                     if 7 not in _nal_types(frame):
                         self.sink.write(self.parameter_sets)
                     self.started = True
@@ -510,8 +616,14 @@ class _ChunkTicker:
         self.last = now
         elapsed = now - self.started
         eta = (self.total - frames) * elapsed / frames if frames else None
-        self.progress(RenderProgress(frames, self.total, round(min(99.0, 100.0 * frames / self.total), 2),
-                                     None if eta is None else round(eta, 1)))
+        self.progress(
+            RenderProgress(
+                frames,
+                self.total,
+                round(min(99.0, 100.0 * frames / self.total), 2),
+                None if eta is None else round(eta, 1),
+            )
+        )
 
 
 def _feed(ffmpeg, data: bytes) -> None:
@@ -519,8 +631,9 @@ def _feed(ffmpeg, data: bytes) -> None:
         ffmpeg.stdin.write(data)
     except BrokenPipeError as exc:
         stderr = ffmpeg.stderr.read().decode(errors="replace") if ffmpeg.stderr else ""
-        raise RenderFailed("The video could not be encoded.", code="encode_failed",
-                           detail=stderr[-800:]) from exc
+        raise RenderFailed(
+            "The video could not be encoded.", code="encode_failed", detail=stderr[-800:]
+        ) from exc
 
 
 def _remaining(deadline: float | None, default: float) -> float:
@@ -528,7 +641,19 @@ def _remaining(deadline: float | None, default: float) -> float:
 
 
 __all__ = [
-    "DEFAULT_CHUNK_SECONDS", "ChunkedResult", "FrameRange", "JoinResult", "SegmentResult",
-    "analyze_once", "chunk_frames", "features_meta", "is_chunked", "join_segments", "key_interval",
-    "load_features", "render_chunked", "render_segment", "split_frames",
+    "DEFAULT_CHUNK_SECONDS",
+    "ChunkedResult",
+    "FrameRange",
+    "JoinResult",
+    "SegmentResult",
+    "analyze_once",
+    "chunk_frames",
+    "features_meta",
+    "is_chunked",
+    "join_segments",
+    "key_interval",
+    "load_features",
+    "render_chunked",
+    "render_segment",
+    "split_frames",
 ]
