@@ -21,6 +21,8 @@ from app.errors import Conflict, InvalidField, NotFound
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, User, utcnow
 from app.rendering import catalog
+from app.renders import chunking
+from app.renders.chunk_tasks import stop_rq_jobs
 from app.renders.errors import engine_input_errors
 from app.renders.pricing import quote
 from app.renders.queueing import MAX_ATTEMPTS, queue_render, render_seconds, unqueue_render
@@ -163,9 +165,14 @@ def cancel_render(job: RenderJob, *, reason: str = "user") -> RenderJob:
     job.transition(RenderStatus.CANCELED, utcnow())
     job.cancel_requested = status == RenderStatus.RENDERING
     job.eta_seconds = None
+    chunked = status == RenderStatus.RENDERING and chunking.has_chunks(job)
+    pending = chunking.pending_rq_job_ids(job.id, job.attempts) if chunked else []
     db.session.commit()
     if status == RenderStatus.QUEUED:
         unqueue_render(job.rq_job_id)
+    if chunked:  # queued chunks come off the queue; running ones stop within a second
+        stop_rq_jobs(pending)
+        chunking.delete_chunk_objects(job)
     log.info("render_canceled", extra={"render_job_id": str(job.id), "from_status": status.value,
                                        "reason": reason})
     return job
