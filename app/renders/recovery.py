@@ -4,7 +4,8 @@
 or restarted) or whose worker died (an RQ job still "started" but no heartbeat on the row for
 ``RENDER_STALE_SECONDS``) and starts a new attempt, once; after ``MAX_ATTEMPTS`` the job
 fails for good. A chunked render (its chunk rows written) keeps its attempt: only the chunks
-whose RQ job is gone or dead are enqueued again, or the join once every chunk is done. Rows are locked with SKIP LOCKED, so two reconcilers at once never both act.
+whose RQ job is gone or dead are enqueued again, or the join once every chunk is done. Rows
+are locked with SKIP LOCKED, so two reconcilers at once never both act.
 """
 
 from __future__ import annotations
