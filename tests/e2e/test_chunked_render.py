@@ -210,6 +210,8 @@ def test_a_long_render_is_three_chunks_on_two_workers_and_equals_the_unchunked_o
     running = [p for s, p, _ in seen if s == "rendering"]
     assert any(0 < p < 100 for p in running) and running == sorted(running)
     assert any(eta is not None for s, p, eta in seen if s == "rendering" and p > 0)
+    wait_for(lambda: '"render_join_done"' in first.output() + second.output(), timeout=10,
+             message="the join logged")  # it logs right after it completes the row
     logs = first.output() + second.output()
     assert logs.count('"render_chunk_done"') == 3 and logs.count('"render_join_done"') == 1
 
@@ -253,6 +255,7 @@ def test_a_sigkilled_chunk_is_rendered_again_alone_and_the_job_completes_once(
     assert body["status"] == "completed", worker.output()[-4000:]
     assert body["attempts"] == 1  # the render was not started over
 
+    wait_for(lambda: '"render_join_done"' in worker.output(), timeout=10, message="the join logged")
     logs = worker.output()
     started = re.findall(r'"render_chunk_start".*?"chunk": (\d+)', logs)
     assert started.count(str(victim.position)) == 2  # the killed chunk, twice
