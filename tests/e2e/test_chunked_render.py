@@ -76,7 +76,8 @@ def workers(chunked_app, tmp_path, render_tmp):
 
     def start(**env: str) -> WorkerProcess:
         log = tmp_path / f"worker-{len(started)}.log"
-        worker = WorkerProcess(worker_env(chunked_app, RENDER_CHUNK_SECONDS=CHUNK_SECONDS, **env), log).start()
+        env = worker_env(chunked_app, RENDER_CHUNK_SECONDS=CHUNK_SECONDS, **env)
+        worker = WorkerProcess(env, log).start()
         started.append(worker)
         return worker
 
@@ -138,9 +139,9 @@ def row(job_id) -> RenderJob:
 
 def chunks(job_id) -> list[RenderChunk]:
     db.session.rollback()
-    return list(db.session.scalars(select(RenderChunk).where(RenderChunk.render_job_id == uuid.UUID(str(job_id)))
-                                   .order_by(RenderChunk.position)
-                                   .execution_options(populate_existing=True)))
+    query = (select(RenderChunk).where(RenderChunk.render_job_id == uuid.UUID(str(job_id)))
+             .order_by(RenderChunk.position).execution_options(populate_existing=True))
+    return list(db.session.scalars(query))
 
 
 def stored_chunk_objects(job: RenderJob) -> list[str]:
