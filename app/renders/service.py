@@ -153,7 +153,9 @@ def cancel_render(job: RenderJob, *, reason: str = "user") -> RenderJob:
 
     ``awaiting_payment`` and ``queued`` jobs are canceled at once (a queued one is taken off
     its queue); a ``rendering`` job is marked canceled and its worker, which polls the row,
-    stops the render within a few seconds and cleans up. Other states raise 409.
+    stops the render within a few seconds and cleans up. A chunked render's queued chunks (and
+    join) come off the queue, its running chunks stop the same way, and its stored features and
+    segments are deleted. Other states raise 409.
     """
     db.session.flush()
     lock_render_job(job.id)
@@ -165,7 +167,7 @@ def cancel_render(job: RenderJob, *, reason: str = "user") -> RenderJob:
     job.transition(RenderStatus.CANCELED, utcnow())
     job.cancel_requested = status == RenderStatus.RENDERING
     job.eta_seconds = None
-    chunked = status == RenderStatus.RENDERING and chunking.has_chunks(job)
+    chunked = status != RenderStatus.AWAITING_PAYMENT and chunking.has_chunks(job)
     pending = chunking.pending_rq_job_ids(job.id, job.attempts) if chunked else []
     db.session.commit()
     if status == RenderStatus.QUEUED:
