@@ -211,7 +211,7 @@ def render_segment(
                 # the encoder's rate control warms up on the frames before the range (as it
                 # has in the unchunked render); their output is dropped, the range starts on
                 # the keyframe the page puts at every key interval
-                preroll = min(frame_range.start, key_interval(fps))
+                preroll = key_interval(fps) if frame_range.start >= key_interval(fps) else 0
                 with open(raw, "wb") as sink:
                     keep = _PrerollFilter(sink, preroll)
                     session.stream(
