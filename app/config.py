@@ -160,6 +160,9 @@ class Config:
         # A rendering job with no heartbeat for this long is taken to have lost its worker.
         self.RENDER_STALE_SECONDS = _int(env, "RENDER_STALE_SECONDS", 120)
         self.RENDER_RECONCILE_GRACE_SECONDS = _int(env, "RENDER_RECONCILE_GRACE_SECONDS", 30)
+        # A render longer than this many seconds is split into chunks that any worker renders
+        # (app/renders/chunking.py); 0 turns splitting off.
+        self.RENDER_CHUNK_SECONDS = _int(env, "RENDER_CHUNK_SECONDS", 60)
 
         # API docs (flask-smorest)
         self.API_TITLE = "Waveframe API"

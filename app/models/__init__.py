@@ -4,6 +4,7 @@
 from app.models.base import utcnow
 from app.models.email_delivery import EmailDelivery
 from app.models.payment import Payment, PaymentStatus, StripeEvent
+from app.models.render_chunk import ChunkStatus, RenderChunk
 from app.models.render_job import (
     TERMINAL_STATUSES,
     InvalidTransition,
@@ -13,6 +14,6 @@ from app.models.render_job import (
 from app.models.user import PasswordResetToken, User
 
 __all__ = [
-    "TERMINAL_STATUSES", "EmailDelivery", "InvalidTransition", "PasswordResetToken", "Payment",
-    "PaymentStatus", "RenderJob", "RenderStatus", "StripeEvent", "User", "utcnow",
+    "TERMINAL_STATUSES", "ChunkStatus", "EmailDelivery", "InvalidTransition", "PasswordResetToken", "Payment",
+    "PaymentStatus", "RenderChunk", "RenderJob", "RenderStatus", "StripeEvent", "User", "utcnow",
 ]
