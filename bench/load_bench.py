@@ -35,7 +35,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loadgen import LoadResult, build_request, one_request, run_load, wait_until_serving  # noqa: E402
-from stack import HOST, Stack, descendants, free_port, rss_mb  # noqa: E402
+from stack import (  # noqa: E402
+    HOST,
+    Stack,
+    cpu_seconds,
+    descendants,
+    free_port,
+    postgres_backends,
+    rss_mb,
+)
 
 PASSWORD = "load-bench-Password-42!"  # noqa: S105 - a throwaway account in a throwaway database
 RENDER_CONFIG = {"template": "bars", "size": "720x720", "fps": 24, "title": "Load"}
@@ -142,10 +150,28 @@ def start_web(stack: Stack, app_spec: str, log_name: str, **env: str) -> tuple[o
     return process, port
 
 
-def poll_load(port: int, path: str, token: str | None, clients: int, seconds: float) -> LoadResult:
+def poll_load(port: int, path: str, token: str | None, clients: int, seconds: float,
+              server_pid: int, database: str | None = None) -> LoadResult:
+    """The load, and the CPU it cost per answer: gunicorn (master + workers), this client and,
+    given ``database``, the Postgres backends serving it (over the whole run, warm-up included,
+    divided by the answers scaled to the same span)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return run_load(HOST, port, [build_request("GET", HOST, port, path, headers)],
-                    clients=clients, seconds=seconds)
+
+    def cpu() -> dict[str, dict[int, float]]:
+        groups = {"gunicorn": [server_pid, *descendants(server_pid)], "client": [os.getpid()],
+                  "postgres": postgres_backends(database) if database else []}
+        return {name: {pid: cpu_seconds([pid]) for pid in pids} for name, pids in groups.items()}
+
+    before = cpu()
+    started = time.perf_counter()
+    result = run_load(HOST, port, [build_request("GET", HOST, port, path, headers)],
+                      clients=clients, seconds=seconds)
+    span = time.perf_counter() - started
+    after = cpu()
+    answers = max(1.0, result.count * span / seconds)
+    result.cpu_ms = {name: sum(t - before[name].get(pid, 0.0) for pid, t in after[name].items())
+                     * 1000 / answers for name in after}
+    return result
 
 
 def measure_upload(stack: Stack, port: int, master_pid: int, token: str, size_mb: int) -> dict:
@@ -177,6 +203,11 @@ def measure_upload(stack: Stack, port: int, master_pid: int, token: str, size_mb
             "rss_peak_mb": peak[worst], "growth_mb": growth[worst]}
 
 
+def cpu_summary(result: LoadResult) -> str:
+    return "CPU ms/answer: " + " ".join(f"{name} {ms:.2f}" for name, ms in result.cpu_ms.items()
+                                        if name != "postgres" or ms)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200)
@@ -198,6 +229,7 @@ def main() -> None:
         path = f"/api/v1/renders/{job['id']}"
         status, body = api_json(web_port, "GET", path, token=token)
         assert status == 200, (status, body)
+        database = stack.services.database_url.rsplit("/", 1)[1]
         body_file = stack.tmp / "hello-body.json"
         body_file.write_text(json.dumps(body))
         hello, hello_port = start_web(stack, "hello_app:app", "hello.log",
@@ -207,11 +239,12 @@ def main() -> None:
               f"clients, {args.seconds:.0f} s per measurement, {args.rounds} round(s)")
         waveframe_runs, hello_runs = [], []
         for round_no in range(args.rounds):
-            result = poll_load(web_port, path, token, args.clients, args.seconds)
-            print(f"  waveframe   {result.summary()}")
+            result = poll_load(web_port, path, token, args.clients, args.seconds, web.pid,
+                               database=database)
+            print(f"  waveframe   {result.summary()}  {cpu_summary(result)}")
             waveframe_runs.append(result)
-            result = poll_load(hello_port, path, None, args.clients, args.seconds)
-            print(f"  hello-world {result.summary()}")
+            result = poll_load(hello_port, path, None, args.clients, args.seconds, hello.pid)
+            print(f"  hello-world {result.summary()}  {cpu_summary(result)}")
             hello_runs.append(result)
         stack.stop(hello)
 

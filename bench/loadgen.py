@@ -25,6 +25,7 @@ class LoadResult:
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)  # connection errors, timeouts
     reconnects: int = 0
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU per answer, by process group
 
     @property
     def count(self) -> int:
