@@ -34,8 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from loadgen import LoadResult, build_request, one_request, run_load, wait_until_serving  # noqa: E402
-from stack import (  # noqa: E402
+from loadgen import LoadResult, build_request, one_request, run_load, wait_until_serving
+from stack import (
     HOST,
     Stack,
     cpu_seconds,
@@ -45,7 +45,7 @@ from stack import (  # noqa: E402
     rss_mb,
 )
 
-PASSWORD = "load-bench-Password-42!"  # noqa: S105 - a throwaway account in a throwaway database
+PASSWORD = "load-bench-Password-42!"
 RENDER_CONFIG = {"template": "bars", "size": "720x720", "fps": 24, "title": "Load"}
 
 
@@ -238,7 +238,7 @@ def main() -> None:
         print(f"polling GET {path} (body {len(json.dumps(body))} bytes) with {args.clients} "
               f"clients, {args.seconds:.0f} s per measurement, {args.rounds} round(s)")
         waveframe_runs, hello_runs = [], []
-        for round_no in range(args.rounds):
+        for _round in range(args.rounds):
             result = poll_load(web_port, path, token, args.clients, args.seconds, web.pid,
                                database=database)
             print(f"  waveframe   {result.summary()}  {cpu_summary(result)}")
@@ -251,9 +251,18 @@ def main() -> None:
         def median(runs, key):
             return statistics.median(key(r) for r in runs)
 
-        w_tp, h_tp = median(waveframe_runs, lambda r: r.throughput), median(hello_runs, lambda r: r.throughput)
-        w_p50, h_p50 = median(waveframe_runs, lambda r: r.percentile(50)), median(hello_runs, lambda r: r.percentile(50))
-        w_p99, h_p99 = median(waveframe_runs, lambda r: r.percentile(99)), median(hello_runs, lambda r: r.percentile(99))
+        def throughput(r):
+            return r.throughput
+
+        def p50(r):
+            return r.percentile(50)
+
+        def p99(r):
+            return r.percentile(99)
+
+        w_tp, h_tp = median(waveframe_runs, throughput), median(hello_runs, throughput)
+        w_p50, h_p50 = median(waveframe_runs, p50), median(hello_runs, p50)
+        w_p99, h_p99 = median(waveframe_runs, p99), median(hello_runs, p99)
         print("\n                 throughput      p50        p99")
         print(f"  waveframe     {w_tp:8.0f}/s  {w_p50 * 1000:7.1f} ms  {w_p99 * 1000:7.1f} ms")
         print(f"  hello-world   {h_tp:8.0f}/s  {h_p50 * 1000:7.1f} ms  {h_p99 * 1000:7.1f} ms")

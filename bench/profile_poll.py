@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load_bench import PASSWORD, RENDER_CONFIG, write_wav  # noqa: E402
-from stack import Stack  # noqa: E402
+from load_bench import PASSWORD, RENDER_CONFIG, write_wav
+from stack import Stack
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ from app.errors import error_response
 from app.extensions import db, jwt
 from app.models import User
 
-
 _REQUEST_USERS = "waveframe.token_users"
 
 
