@@ -11,9 +11,9 @@ one more thread uploads a 2-second WAV every ``--upload-every`` seconds (the wor
 at 720x720, 24 fps) and logs in once a minute. An answer with another status than the one
 expected, or a connection error, is an error. Each minute prints requests, errors, renders
 finished, and RSS: the gunicorn workers (sum), the RQ worker process, and the worker's whole
-tree (work horse, Chromium, FFmpeg) at that instant. At the end: every render must have
-completed (none failed, none left behind within a grace period), and memory growth from the
-first minute to the last.
+tree (work horse, Chromium, FFmpeg) at that instant (it varies with the render under way). At
+the end: every render must have completed (none failed, none left behind within a grace
+period), and memory growth from the first minute to the last.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from load_bench import PASSWORD, RENDER_CONFIG, register, start_web, upload_render, write_wav
-from stack import HOST, Stack, descendants, rss_mb
+from stack import HOST, Stack, children, descendants, rss_mb
 
 
 class Traffic:
@@ -167,7 +167,9 @@ def main() -> None:
         while time.monotonic() - started < args.seconds:
             time.sleep(min(60, args.seconds - (time.monotonic() - started)))
             elapsed_minutes += 1
-            web_rss = sum(rss_mb(pid) for pid in descendants(web.pid))
+            # The gunicorn workers only: a child they fork for ffprobe shows their own RSS until it
+            # execs, which would count a worker twice.
+            web_rss = sum(rss_mb(pid) for pid in children(web.pid))
             worker_rss = rss_mb(worker.pid)
             tree = worker_rss + sum(rss_mb(pid) for pid in descendants(worker.pid))
             with traffic.lock:
