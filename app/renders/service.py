@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 from werkzeug.datastructures import FileStorage
 
 from app.adapters import get_storage
@@ -158,8 +159,12 @@ def _row_committed(job_id: uuid.UUID) -> bool:
 
 
 def get_render(user: User, job_id: uuid.UUID) -> RenderJob:
-    """The user's job; another user's (or no) job is 404, never 403."""
-    job = db.session.get(RenderJob, job_id)
+    """The user's job; another user's (or no) job is 404, never 403.
+
+    The owner is the caller, already in the session: no join to ``users`` (``job.user`` is then
+    found in the identity map without SQL).
+    """
+    job = db.session.get(RenderJob, job_id, options=[lazyload(RenderJob.user)])
     if job is None or job.user_id != user.id:
         raise NotFound("No such render job.", code="render_not_found")
     return job
