@@ -6,11 +6,24 @@ from __future__ import annotations
 import uuid
 
 from flask import Flask
+from flask_jwt_extended.config import config as jwt_config
+from flask_jwt_extended.exceptions import JWTDecodeError
 
 from app.accounts.tokens import is_revoked, issued_at_claims
 from app.errors import error_response
 from app.extensions import db, jwt
 from app.models import User
+
+
+# Claims every token we issue carries. The JWT library would fill a missing ``type`` with
+# "access" and let a token without ``exp`` live forever; such a token is refused (401) instead.
+REQUIRED_CLAIMS = ("sub", "type", "exp", "iat_us")
+
+
+def refuse_incomplete_claims(claims: dict) -> None:
+    missing = [name for name in REQUIRED_CLAIMS if name not in claims]
+    if missing:
+        raise JWTDecodeError(f"Missing claim: {', '.join(missing)}")
 
 
 def init_jwt(app: Flask) -> None:
@@ -30,6 +43,11 @@ def init_jwt(app: Flask) -> None:
         if user is None or not user.is_active:
             return None
         return user
+
+    @jwt.decode_key_loader
+    def _key_for_complete_tokens(_header, unverified_claims):
+        refuse_incomplete_claims(unverified_claims)
+        return jwt_config.decode_key
 
     @jwt.additional_claims_loader
     def _issued_at(_identity):
