@@ -14,7 +14,6 @@ from app.errors import error_response
 from app.extensions import db, jwt
 from app.models import User
 
-
 # Claims every token we issue carries. The JWT library would fill a missing ``type`` with
 # "access" and let a token without ``exp`` live forever; such a token is refused (401) instead.
 REQUIRED_CLAIMS = ("sub", "type", "exp", "iat_us")
