@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.integration.renders.conftest import render_tmp  # noqa: F401  (temp folder of uploads)
 from tests.support.fake_stripe import FakeStripe
 
 CONVERTERS = ("uuid:", "string:", "int:", "path:", "")

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from app.adapters import get_storage
 from tests.integration.fuzz.conftest import examples
-from tests.integration.renders.conftest import NOTHING, leftovers, render_tmp  # noqa: F401
+from tests.integration.renders.conftest import NOTHING, leftovers
 from tests.support import render_media
 
 CONFIG = json.dumps({"template": "bars", "size": "720x720", "fps": 24})
