@@ -1,8 +1,8 @@
 """HTTP plumbing shared by every blueprint, with no domain rules: request ids, HTTPS, body checks,
 security headers and the access log (``http``), integers JSON cannot convert (``json_numbers``),
 ``Vary: Origin`` for cross-origin API clients (``cors_vary``), the token guards (``auth``),
-liveness, readiness and metrics (``health``, ``metrics``), the OpenAPI document and Swagger UI (``docs``) and the
-schemas every API answer shares (``schemas``)."""
+liveness, readiness and metrics (``health``, ``metrics``), the OpenAPI document and Swagger UI
+(``docs``) and the schemas every API answer shares (``schemas``)."""
 
 from __future__ import annotations
 
