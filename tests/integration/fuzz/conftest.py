@@ -13,8 +13,9 @@ import shutil
 
 import pytest
 
-from app.extensions import db
+from app.extensions import db, get_redis
 from app.models import User
+from app.tasks.queues import all_queues
 from tests.conftest import reset_state
 
 PASSWORD = "fuzzing-is-fun-42!"
@@ -47,6 +48,9 @@ def fuzz_user(fuzz_app):
         user_id = db.session.get(User, login.json["user"]["id"]).id
     yield user_id
     reset_state(fuzz_app)
+    with fuzz_app.app_context():  # the jobs fuzzing created are gone: nothing left to render
+        assert sum(queue.count for queue in all_queues()) == 0
+        assert not list(get_redis().scan_iter("rq:job:*"))
     shutil.rmtree(fuzz_app.config["FUZZ_STORAGE"], ignore_errors=True)
     fuzz_app.config["FUZZ_STORAGE"].mkdir(parents=True, exist_ok=True)
 
