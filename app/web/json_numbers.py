@@ -35,8 +35,10 @@ def _refuse_unconvertible_integers():
     except json.JSONDecodeError:
         return  # malformed anyway: the argument parser answers its own 400
     except ValueError as exc:
-        raise BadRequest("A number in the JSON body has too many digits.",
-                         code="malformed_body",
-                         details={"limit_digits": _LIMIT}) from exc
+        raise BadRequest(
+            "A number in the JSON body has too many digits.",
+            code="malformed_body",
+            details={"limit_digits": _LIMIT},
+        ) from exc
     except RecursionError:
         return  # too deeply nested: answered where the body is parsed

@@ -17,8 +17,7 @@ def test_a_token_without_a_required_claim_is_a_401(client, user_factory, claim, 
     token = (create_access_token if kind == "access" else create_refresh_token)(identity=user)
     claims = {k: v for k, v in decode_token(token).items() if k != claim}
     forged = pyjwt.encode(claims, current_app.config["JWT_SECRET_KEY"], algorithm="HS256")
-    path, method = (("/api/v1/account", "GET") if kind == "access"
-                    else ("/api/v1/auth/refresh", "POST"))
+    path, method = ("/api/v1/account", "GET") if kind == "access" else ("/api/v1/auth/refresh", "POST")
     response = client.open(path, method=method, headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401, response.json
     assert response.json["error"]["code"] == "invalid_token"

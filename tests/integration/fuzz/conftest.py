@@ -29,8 +29,11 @@ def examples(default: int) -> int:
 @pytest.fixture(scope="session")
 def fuzz_app(make_app, app, tmp_path_factory):
     storage = tmp_path_factory.mktemp("fuzz-storage")
-    application = make_app(RATELIMIT_ENABLED=False, STORAGE_LOCAL_ROOT=str(storage),
-                           RENDER_TMP_DIR=str(tmp_path_factory.mktemp("fuzz-tmp")))
+    application = make_app(
+        RATELIMIT_ENABLED=False,
+        STORAGE_LOCAL_ROOT=str(storage),
+        RENDER_TMP_DIR=str(tmp_path_factory.mktemp("fuzz-tmp")),
+    )
     application.config["FUZZ_STORAGE"] = storage
     return application
 
@@ -40,8 +43,9 @@ def fuzz_user(fuzz_app):
     """A user registered and logged in through the API, as a client would."""
     client = fuzz_app.test_client()
     email = "fuzzer@example.com"
-    assert client.post("/api/v1/auth/register",
-                       json={"email": email, "password": PASSWORD}).status_code == 201
+    assert (
+        client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD}).status_code == 201
+    )
     login = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.json
     with fuzz_app.app_context():
@@ -65,6 +69,7 @@ def mint_tokens(fuzz_app, fuzz_user):
             pair = issue_token_pair(db.session.get(User, fuzz_user))
             db.session.remove()
         return pair.access_token, pair.refresh_token
+
     return _mint
 
 
@@ -73,8 +78,10 @@ def served_operations() -> list[tuple[str, str, dict]]:
     from app import create_app
     from app.config import TestConfig
 
-    document = create_app(TestConfig(RATELIMIT_ENABLED=False)).test_client().get(
-        "/api/openapi.json").json
-    return [(method, path, operation) for path, item in document["paths"].items()
-            for method, operation in item.items()
-            if method in {"get", "post", "put", "patch", "delete"}]
+    document = create_app(TestConfig(RATELIMIT_ENABLED=False)).test_client().get("/api/openapi.json").json
+    return [
+        (method, path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "post", "put", "patch", "delete"}
+    ]

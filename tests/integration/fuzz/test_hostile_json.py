@@ -25,8 +25,13 @@ MULTIPART_ROUTES = {"/api/v1/renders"}  # the upload (its config field is fuzzed
 
 
 def hypothesis_settings(default: int) -> settings:
-    return settings(max_examples=examples(default), derandomize=True, deadline=None,
-                    database=None, suppress_health_check=list(HealthCheck))
+    return settings(
+        max_examples=examples(default),
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 def openapi_path(rule) -> str:
@@ -88,14 +93,19 @@ HUGE_INTEGERS = st.one_of(
     st.integers(min_value=4301, max_value=20000).map(lambda digits: "9" * digits),  # raw text
 )
 WRONG_TYPES = st.one_of(
-    st.none(), st.booleans(), st.floats(allow_nan=False), HUGE_INTEGERS.filter(
-        lambda v: isinstance(v, int)), st.lists(st.text(max_size=5), max_size=3),
-    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3), st.text(max_size=20),
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    HUGE_INTEGERS.filter(lambda v: isinstance(v, int)),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=3),
+    st.text(max_size=20),
 )
 
 
-def refusal_problem(response, *, field: str | None = None,
-                    allowed=(400, 401, 404, 409, 413, 415, 422)) -> str | None:
+def refusal_problem(
+    response, *, field: str | None = None, allowed=(400, 401, 404, 409, 413, 415, 422)
+) -> str | None:
     """What is wrong with the answer to a hostile request (None: a proper refusal)."""
     sent = response.request
     body = str(getattr(response, "sent_body", ""))[:60]
@@ -122,10 +132,17 @@ def send(fuzz_app, mint_tokens):
 
     def _send(method, path, data: str, **kwargs):
         access, _refresh = mint_tokens()
-        response = client.open(path, method=method, data=data, content_type="application/json",
-                               headers={"Authorization": f"Bearer {access}"}, **kwargs)
+        response = client.open(
+            path,
+            method=method,
+            data=data,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {access}"},
+            **kwargs,
+        )
         response.sent_body = data
         return response
+
     return _send
 
 
@@ -133,9 +150,13 @@ def test_deeply_nested_json_is_a_400_on_every_json_route(fuzz_app, send):
     routes = json_routes(fuzz_app)
     assert any(path == "/api/v1/auth/login" for _m, path, _f in routes)
 
-    @given(depth=st.one_of(st.integers(min_value=100, max_value=3000),
-                           st.integers(min_value=3000, max_value=200_000)),
-           kind=st.sampled_from(["list", "object"]), where=st.sampled_from(["root", "field"]))
+    @given(
+        depth=st.one_of(
+            st.integers(min_value=100, max_value=3000), st.integers(min_value=3000, max_value=200_000)
+        ),
+        kind=st.sampled_from(["list", "object"]),
+        where=st.sampled_from(["root", "field"]),
+    )
     @hypothesis_settings(6)
     def run(depth, kind, where):
         problems = []
@@ -162,8 +183,9 @@ def test_huge_integers_and_wrong_types_in_every_field_name_the_field(fuzz_app, s
             text = value if isinstance(value, str) and value.isdigit() else json.dumps(value)
             # every body field is a string: any other JSON type must be refused naming it
             named = None if isinstance(value, str) else field
-            problems.append(refusal_problem(send(method, path, "{" + f'"{field}": {text}' + "}"),
-                                            field=named))
+            problems.append(
+                refusal_problem(send(method, path, "{" + f'"{field}": {text}' + "}"), field=named)
+            )
         assert_all_refused(problems)
 
     run()
@@ -174,17 +196,23 @@ def test_huge_and_wrong_query_values_are_a_422_naming_the_parameter(fuzz_app, mi
     routes = query_routes(fuzz_app)
     assert routes
 
-    @given(value=st.one_of(HUGE_INTEGERS.map(str), st.text(max_size=30),
-                           st.sampled_from(["-1", "0", "1e309", "NaN", "[]", "{}", "null"])),
-           data=st.data())
+    @given(
+        value=st.one_of(
+            HUGE_INTEGERS.map(str),
+            st.text(max_size=30),
+            st.sampled_from(["-1", "0", "1e309", "NaN", "[]", "{}", "null"]),
+        ),
+        data=st.data(),
+    )
     @hypothesis_settings(25)
     def run(value, data):
         access, _ = mint_tokens()
         problems = []
         for path, names in routes:
             name = data.draw(st.sampled_from(names))
-            response = client.get(path, query_string={name: value},
-                                  headers={"Authorization": f"Bearer {access}"})
+            response = client.get(
+                path, query_string={name: value}, headers={"Authorization": f"Bearer {access}"}
+            )
             problems.append(refusal_problem(response, field=name, allowed=(400, 404, 422)))
         assert_all_refused(problems)
 
@@ -203,8 +231,11 @@ CONFIG_FIELDS = ["template", "size", "fps", "title", "artist", "trim_start", "tr
 def test_every_config_field_of_the_wrong_type_is_a_422_naming_it(fuzz_app, send, mint_tokens, clip):
     client = fuzz_app.test_client()
 
-    @given(field=st.sampled_from(CONFIG_FIELDS), value=st.one_of(HUGE_INTEGERS, WRONG_TYPES),
-           nesting=st.sampled_from(["value", "deep"]))
+    @given(
+        field=st.sampled_from(CONFIG_FIELDS),
+        value=st.one_of(HUGE_INTEGERS, WRONG_TYPES),
+        nesting=st.sampled_from(["value", "deep"]),
+    )
     @hypothesis_settings(20)
     def run(field, value, nesting):
         text = value if isinstance(value, str) and value.isdigit() else json.dumps(value)
@@ -214,9 +245,12 @@ def test_every_config_field_of_the_wrong_type_is_a_422_naming_it(fuzz_app, send,
         if field == "template":
             config = "{" + f'"template": {text}' + "}"
         access, _ = mint_tokens()
-        response = client.post("/api/v1/renders", content_type="multipart/form-data",
-                               headers={"Authorization": f"Bearer {access}"},
-                               data={"audio": (io.BytesIO(clip), "tone.wav"), "config": config})
+        response = client.post(
+            "/api/v1/renders",
+            content_type="multipart/form-data",
+            headers={"Authorization": f"Bearer {access}"},
+            data={"audio": (io.BytesIO(clip), "tone.wav"), "config": config},
+        )
         response.sent_body = f"config={config}"
         if response.status_code == 201:  # the value happened to be acceptable (a title string)
             return

@@ -25,17 +25,23 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.integration.fuzz.conftest import examples, served_operations
 
-CHECKS = [not_a_server_error, response_schema_conformance, negative_data_rejection, ignored_auth,
-          use_after_free, status_code_conformance, content_type_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    negative_data_rejection,
+    ignored_auth,
+    use_after_free,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+]
 REFRESH_OPERATIONS = {"/api/v1/auth/refresh"}
 
 
 def authenticated_schema(app, mint_tokens):
     """The served document, with a bearer token minted afresh for every request."""
     config = schemathesis.config.SchemathesisConfig()
-    config.projects.default.generation.update(allow_extra_parameters=False,
-                                                with_security_parameters=False)
+    config.projects.default.generation.update(allow_extra_parameters=False, with_security_parameters=False)
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, config=config)
 
     @schema.auth(refresh_interval=None)
@@ -51,8 +57,13 @@ def authenticated_schema(app, mint_tokens):
 
 
 def fuzz_settings(default_examples: int) -> settings:
-    return settings(max_examples=examples(default_examples), derandomize=True, deadline=None,
-                    database=None, suppress_health_check=list(HealthCheck))
+    return settings(
+        max_examples=examples(default_examples),
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 def fuzz_cases() -> list:
@@ -60,12 +71,14 @@ def fuzz_cases() -> list:
     (a body, a query or header parameter: a bare string path segment has no invalid form)."""
     cases = []
     for method, path, operation in served_operations():
-        cases.append(pytest.param(method, path, GenerationMode.POSITIVE,
-                                  id=f"{method.upper()} {path} positive"))
+        cases.append(
+            pytest.param(method, path, GenerationMode.POSITIVE, id=f"{method.upper()} {path} positive")
+        )
         inputs = [p for p in operation.get("parameters", []) if p["in"] in {"query", "header"}]
         if inputs or operation.get("requestBody"):
-            cases.append(pytest.param(method, path, GenerationMode.NEGATIVE,
-                                      id=f"{method.upper()} {path} negative"))
+            cases.append(
+                pytest.param(method, path, GenerationMode.NEGATIVE, id=f"{method.upper()} {path} negative")
+            )
     return cases
 
 

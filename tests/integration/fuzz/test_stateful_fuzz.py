@@ -39,8 +39,10 @@ def test_create_then_follow_the_links(fuzz_app, mint_tokens, clip):
     class Workflow(schema.as_state_machine()):
         def before_call(self, case):
             # a valid upload for positive cases, so links have a job to lead to
-            if (case.method.upper(), case.path) == CREATE and \
-                    case.meta.generation.mode == GenerationMode.POSITIVE:
+            if (
+                case.method.upper(),
+                case.path,
+            ) == CREATE and case.meta.generation.mode == GenerationMode.POSITIVE:
                 case.body = {"audio": clip, "config": VALID_CONFIG}
 
         def get_call_kwargs(self, case):
@@ -58,9 +60,16 @@ def test_create_then_follow_the_links(fuzz_app, mint_tokens, clip):
                 checks = [c for c in CHECKS if c is not negative_data_rejection]
             case.validate_response(response, checks=checks, transport_kwargs=kwargs)
 
-    Workflow.run(settings=settings(max_examples=examples(15), stateful_step_count=6,
-                                   derandomize=True, deadline=None, database=None,
-                                   suppress_health_check=list(HealthCheck)))
+    Workflow.run(
+        settings=settings(
+            max_examples=examples(15),
+            stateful_step_count=6,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
     assert seen[(*CREATE, 201)] > 0, seen
     followed = {(m, p) for (m, p, s) in seen if p.startswith("/api/v1/renders/{")}
     assert ("GET", "/api/v1/renders/{job_id}") in followed, seen

@@ -56,8 +56,12 @@ def sweep_app(make_app, app):
     """The app as production runs it (payments on, against a local fake Stripe), with rate
     limits off: a sweep sends hundreds of requests from one address."""
     fake = FakeStripe().start()
-    yield make_app(RATELIMIT_ENABLED=False, STRIPE_SECRET_KEY="sk_test_" + "s" * 24,
-                   STRIPE_API_BASE=fake.url, STRIPE_MAX_NETWORK_RETRIES=0)
+    yield make_app(
+        RATELIMIT_ENABLED=False,
+        STRIPE_SECRET_KEY="sk_test_" + "s" * 24,
+        STRIPE_API_BASE=fake.url,
+        STRIPE_MAX_NETWORK_RETRIES=0,
+    )
     fake.stop()
 
 

@@ -9,8 +9,13 @@ import pytest
 from tests.integration.security.conftest import api_routes
 
 ALLOWED_ORIGIN = "https://app.example.com"
-OTHER_ORIGINS = ["https://evil.example", "null", "https://app.example.com.evil.io",
-                 "http://app.example.com", "https://APP.example.com:8443"]
+OTHER_ORIGINS = [
+    "https://evil.example",
+    "null",
+    "https://app.example.com.evil.io",
+    "http://app.example.com",
+    "https://APP.example.com:8443",
+]
 
 
 def assert_secure_headers(response, what: str, *, https: bool = False) -> None:
@@ -45,21 +50,23 @@ def failing_app(make_app, app):
     return application
 
 
-def test_every_kind_of_response_carries_the_security_headers(failing_app, app_ctx, user_factory,
-                                                             auth_headers):
+def test_every_kind_of_response_carries_the_security_headers(
+    failing_app, app_ctx, user_factory, auth_headers
+):
     client = failing_app.test_client()
     with failing_app.app_context():
         token = auth_headers(user_factory())
         templates = client.get("/api/v1/templates")
         kinds = {
             "json": (client.get("/api/v1/pricing"), 200),
-            "json 304": (client.get("/api/v1/templates",
-                                    headers={"If-None-Match": templates.headers["ETag"]}), 304),
+            "json 304": (
+                client.get("/api/v1/templates", headers={"If-None-Match": templates.headers["ETag"]}),
+                304,
+            ),
             "401": (client.get("/api/v1/account"), 401),
             "404": (client.get("/api/v1/nothing-here"), 404),
             "405": (client.delete("/api/v1/pricing"), 405),
-            "413": (client.post("/api/v1/auth/login", data="x" * 4096,
-                                content_type="application/json"), 413),
+            "413": (client.post("/api/v1/auth/login", data="x" * 4096, content_type="application/json"), 413),
             "415": (client.post("/api/v1/auth/login", data="x", content_type="text/plain"), 415),
             "422": (client.get("/api/v1/renders?page=0", headers=token), 422),
             "500": (client.get("/api/v1/_boom"), 500),
@@ -106,8 +113,10 @@ def preflight(client, path, origin, method, headers=""):
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PATCH", "DELETE"])
-@pytest.mark.parametrize("requested", ["", "Authorization", "Content-Type", "If-None-Match",
-                                       "Authorization, Content-Type", "X-Evil", "Cookie"])
+@pytest.mark.parametrize(
+    "requested",
+    ["", "Authorization", "Content-Type", "If-None-Match", "Authorization, Content-Type", "X-Evil", "Cookie"],
+)
 def test_cors_preflight_matrix(cors_app, app_ctx, method, requested):
     client = cors_app.test_client()
     # one route per API area of the url map (auth, account, renders, templates, files...)
@@ -121,8 +130,11 @@ def test_cors_preflight_matrix(cors_app, app_ctx, method, requested):
         assert "Origin" in allowed.headers.get("Vary", "")
         assert "Access-Control-Allow-Credentials" not in allowed.headers  # bearer tokens only
         assert allowed.headers.get("Access-Control-Max-Age") == "600"
-        granted = {h.strip().lower() for h in
-                   allowed.headers.get("Access-Control-Allow-Headers", "").split(",") if h.strip()}
+        granted = {
+            h.strip().lower()
+            for h in allowed.headers.get("Access-Control-Allow-Headers", "").split(",")
+            if h.strip()
+        }
         wanted = {h.strip().lower() for h in requested.split(",") if h.strip()}
         assert granted <= {"authorization", "content-type", "if-none-match"}, (path, granted)
         assert granted == wanted & {"authorization", "content-type", "if-none-match"}, path

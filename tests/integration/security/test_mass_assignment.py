@@ -48,8 +48,9 @@ def snapshot() -> str:
     rows = {}
     with db.engine.connect() as conn:
         for table in db.metadata.sorted_tables:
-            rows[table.name] = [list(map(str, r)) for r in
-                                conn.execute(text(f"SELECT * FROM {table.name} ORDER BY 1"))]
+            rows[table.name] = [
+                list(map(str, r)) for r in conn.execute(text(f"SELECT * FROM {table.name} ORDER BY 1"))
+            ]
     return json.dumps(rows, sort_keys=True)
 
 
@@ -72,8 +73,7 @@ def json_write_schemas(app) -> dict[str, list[str]]:
 
 @pytest.fixture
 def owner(sweep_client):
-    response = sweep_client.post("/api/v1/auth/register",
-                                 json={"email": EMAIL, "password": STRONG_PASSWORD})
+    response = sweep_client.post("/api/v1/auth/register", json={"email": EMAIL, "password": STRONG_PASSWORD})
     assert response.status_code == 201
     return response.json
 
@@ -109,19 +109,26 @@ def test_the_upload_refuses_extra_form_parts_and_config_keys(sweep_client, owner
     before = snapshot()
     wrong = []
     # every column as an extra form part, all in one request: each one is named
-    form = {"audio": (io.BytesIO(clip), "a.wav"), "config": json.dumps(config),
-            **{c: str(hostile_value(c)) for c in column_names() if c != "config"}}
-    response = sweep_client.post("/api/v1/renders", data=form, headers=headers,
-                                 content_type="multipart/form-data")
+    form = {
+        "audio": (io.BytesIO(clip), "a.wav"),
+        "config": json.dumps(config),
+        **{c: str(hostile_value(c)) for c in column_names() if c != "config"},
+    }
+    response = sweep_client.post(
+        "/api/v1/renders", data=form, headers=headers, content_type="multipart/form-data"
+    )
     assert response.status_code == 422, response.json
     named = response.json["error"]["details"]["fields"]
     wrong += [f"form part {c} not named" for c in column_names() if c != "config" and c not in named]
     # every column as an extra config key, one at a time (the config stops at the first)
     for column in column_names():
-        form = {"audio": (io.BytesIO(clip), "a.wav"),
-                "config": json.dumps({**config, column: hostile_value(column)})}
-        response = sweep_client.post("/api/v1/renders", data=form, headers=headers,
-                                     content_type="multipart/form-data")
+        form = {
+            "audio": (io.BytesIO(clip), "a.wav"),
+            "config": json.dumps({**config, column: hostile_value(column)}),
+        }
+        response = sweep_client.post(
+            "/api/v1/renders", data=form, headers=headers, content_type="multipart/form-data"
+        )
         if response.status_code != 422 or column not in response.get_data(as_text=True):
             wrong.append(f"POST /api/v1/renders config + {column}: {response.status_code}")
     assert not wrong, "\n".join(wrong)

@@ -95,8 +95,7 @@ def test_the_visualizer_page_reaches_no_local_or_private_address(canaries, clip,
     with CaptureSession(config=config, features=features, chromium_path=CHROMIUM) as session:
         bare = session._page.context.new_page()  # no CSP at all: request routing alone
         for canary in canaries:
-            outcomes[canary.url] = (session.evaluate(ESCAPES, canary.url),
-                                    bare.evaluate(ESCAPES, canary.url))
+            outcomes[canary.url] = (session.evaluate(ESCAPES, canary.url), bare.evaluate(ESCAPES, canary.url))
         blocked = list(session.blocked)
     assert {c.url: c.hits for c in canaries} == {c.url: [] for c in canaries}
     for url, pair in outcomes.items():
@@ -108,9 +107,17 @@ def test_the_visualizer_page_reaches_no_local_or_private_address(canaries, clip,
 
 def test_a_render_with_canaries_in_its_text_contacts_none(canaries, clip, tmp_path):
     first, last = canaries[0].url, canaries[-1].url  # loopback, and a private one when bindable
-    result = render_video(clip, tmp_path / "x.mp4", {
-        "template": "bars", "size": "720x720", "fps": 24,
-        "title": f'<img src="{first}/t.png">', "artist": f'<img src="{last}/a.png">'},
-        chromium_path=CHROMIUM)
+    result = render_video(
+        clip,
+        tmp_path / "x.mp4",
+        {
+            "template": "bars",
+            "size": "720x720",
+            "fps": 24,
+            "title": f'<img src="{first}/t.png">',
+            "artist": f'<img src="{last}/a.png">',
+        },
+        chromium_path=CHROMIUM,
+    )
     assert result.frame_count == 24
     assert {c.url: c.hits for c in canaries} == {c.url: [] for c in canaries}

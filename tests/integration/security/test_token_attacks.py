@@ -40,8 +40,9 @@ def attacks(user, *, refresh: bool) -> dict[str, str]:
     make = create_refresh_token if refresh else create_access_token
     good = make(identity=user, fresh=True) if not refresh else make(identity=user)
     claims = claims_of(good)
-    other_type = create_access_token(identity=user, fresh=True) if refresh else \
-        create_refresh_token(identity=user)
+    other_type = (
+        create_access_token(identity=user, fresh=True) if refresh else create_refresh_token(identity=user)
+    )
     revoked = issue_token_pair(user)
     revoked_token = revoked.refresh_token if refresh else revoked.access_token
     revoke_claims(claims_of(revoked_token))
@@ -51,10 +52,11 @@ def attacks(user, *, refresh: bool) -> dict[str, str]:
         "wrong signature": signed(claims, key="another-secret-" + "x" * 32),
         "alg none": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}.",
         "alg none, signature kept": f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(claims)}."
-                                    + good.rsplit(".", 1)[1],
+        + good.rsplit(".", 1)[1],
         "HS512 with the right key": signed(claims, algorithm="HS512"),
-        "payload tampered": ".".join([good.split(".")[0], b64({**claims, "sub": str(uuid.uuid4())}),
-                                      good.split(".")[2]]),
+        "payload tampered": ".".join(
+            [good.split(".")[0], b64({**claims, "sub": str(uuid.uuid4())}), good.split(".")[2]]
+        ),
         "other token type": other_type,
         "revoked": revoked_token,
         "not yet valid": signed({**claims, "nbf": now + 3600, "iat": now + 3600}),
@@ -69,8 +71,7 @@ def attacks(user, *, refresh: bool) -> dict[str, str]:
     return found
 
 
-def test_every_token_attack_on_every_protected_route_is_a_401(sweep_client, protected_routes,
-                                                              user_factory):
+def test_every_token_attack_on_every_protected_route_is_a_401(sweep_client, protected_routes, user_factory):
     user = user_factory()
     job_values = {}
     wrong = []
@@ -83,13 +84,14 @@ def test_every_token_attack_on_every_protected_route_is_a_401(sweep_client, prot
                 response = call(sweep_client, route, {"Authorization": header}, **job_values)
                 body = response.get_json(silent=True) or {}
                 if response.status_code != 401 or not body.get("error", {}).get("code"):
-                    wrong.append(f"{route} with {name!r} ({header.split(' ')[0]}): "
-                                 f"{response.status_code} {response.get_data()[:100]!r}")
+                    wrong.append(
+                        f"{route} with {name!r} ({header.split(' ')[0]}): "
+                        f"{response.status_code} {response.get_data()[:100]!r}"
+                    )
     assert not wrong, "\n".join(wrong)
 
 
-def test_a_disabled_or_deleted_user_is_refused_everywhere(sweep_client, protected_routes,
-                                                          user_factory):
+def test_a_disabled_or_deleted_user_is_refused_everywhere(sweep_client, protected_routes, user_factory):
     disabled, deleted = user_factory(), user_factory()
     tokens = {"disabled": issue_token_pair(disabled), "deleted": issue_token_pair(deleted)}
     disabled.is_active = False
