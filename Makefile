@@ -1,11 +1,12 @@
 # The two commands of the README, plus a few conveniences.
 #   make run    install what is missing, upgrade the database, start web + worker
 #   make test   install what is missing, run the whole test suite
+#   make fuzz   the API fuzzing and hypothesis sweeps with many more examples
 SHELL := /bin/bash
 VENV := .venv
 export FLASK_APP := wsgi.py
 
-.PHONY: run test bench load soak lint bootstrap bootstrap-test migrate
+.PHONY: run test fuzz bench load soak lint bootstrap bootstrap-test migrate
 
 bootstrap:
 	@scripts/bootstrap.sh run
@@ -20,6 +21,13 @@ run: bootstrap
 
 test: bootstrap-test
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# API fuzzing and the hypothesis sweeps with many more examples than `make test` runs
+# (FUZZ_EXAMPLES per operation and per property; derandomized, so a run is repeatable).
+FUZZ_EXAMPLES ?= 100
+fuzz: bootstrap-test
+	@time WAVEFRAME_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -p no:randomly -q \
+		tests/integration/fuzz tests/integration/security/test_upload_fuzz.py $(PYTEST_ARGS)
 
 bench: bootstrap
 	@$(VENV)/bin/python bench/render_bench.py $(BENCH_ARGS)

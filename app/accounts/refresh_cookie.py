@@ -17,6 +17,7 @@ from __future__ import annotations
 from flask import after_this_request, current_app, request
 
 from app.accounts.tokens import lifetime_seconds
+from app.errors import InvalidField
 
 TRANSPORT_HEADER = "X-Refresh-Token-Transport"
 # The header as an OpenAPI parameter, for @bp.doc(parameters=[TRANSPORT_PARAMETER]).
@@ -30,6 +31,15 @@ TRANSPORT_PARAMETER = {
 
 def cookie_requested() -> bool:
     return request.headers.get(TRANSPORT_HEADER, "").strip().lower() == "cookie"
+
+
+def check_transport_header() -> None:
+    """Refuse (422, naming the header) a transport other than the one documented, before the
+    view runs: an unknown value would otherwise be ignored and the token land in the body."""
+    value = request.headers.get(TRANSPORT_HEADER)
+    if value is not None and value.strip().lower() != "cookie":
+        raise InvalidField(f"{TRANSPORT_HEADER} must be 'cookie' (or left out).",
+                           fields={TRANSPORT_HEADER: ["Must be one of: cookie."]})
 
 
 def token_locations() -> list[str]:

@@ -21,6 +21,7 @@ from app.accounts.limits import (
 )
 from app.accounts.refresh_cookie import (
     TRANSPORT_PARAMETER,
+    check_transport_header,
     clear_refresh_cookie,
     deliver_refresh_token,
     token_locations,
@@ -48,6 +49,8 @@ auth_bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
                     description="Accounts and tokens: register, log in, refresh, log out, reset a password.")
 account_bp = Blueprint("account", __name__, url_prefix="/api/v1/account",
                        description="Your profile, email and password changes, and your render history.")
+auth_bp.before_request(check_transport_header)
+account_bp.before_request(check_transport_header)
 
 
 def _session_body(session: service.AuthSession) -> dict:

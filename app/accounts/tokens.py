@@ -51,7 +51,7 @@ def issued_at_claims() -> dict:
     return {"iat_us": time.time_ns() // 1000}
 
 
-REQUIRED_CLAIMS = ("sub", "jti", "type", "exp")
+REQUIRED_CLAIMS = ("sub", "jti", "type", "exp", "iat_us")
 TOKEN_TYPES = ("access", "refresh")
 
 

@@ -46,6 +46,28 @@ UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {
 }}}
 
 
+
+def _job_link(path: str, method: str, description: str) -> dict:
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method}", "description": description,
+            "parameters": {"job_id": "$response.body#/id"}}
+
+
+# What a client does next with the job it created (OpenAPI links; stateful fuzzing follows them).
+JOB_LINKS = {
+    "GetRenderJob": _job_link("/api/v1/renders/{job_id}", "get", "Follow its progress."),
+    "CancelRenderJob": _job_link("/api/v1/renders/{job_id}/cancel", "post", "Cancel it."),
+    "RetryRenderJob": _job_link("/api/v1/renders/{job_id}/retry", "post", "Retry it once failed."),
+    "CheckoutRenderJob": _job_link("/api/v1/renders/{job_id}/checkout", "post", "Pay for it."),
+    "DownloadRenderJob": _job_link("/api/v1/renders/{job_id}/download", "get",
+                                   "Download the video once completed."),
+}
+
+# flask-smorest documents no links: the 201 answer is written out here with them.
+CREATED_DOC = {"description": "Created", "links": JOB_LINKS, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/RenderJob"}}}}
+
+
 @catalog_bp.get("/templates")
 @catalog_bp.doc(responses={"200": {"description": "{items: [{id, name, description, options_schema, "
                                                   "defaults}], config_schema}; ETag for revalidation"},
@@ -79,7 +101,7 @@ def pricing():
 @bp.alt_response(413, description="The audio or an image is larger than allowed.")
 @bp.alt_response(415, description="The audio is not decodable audio, or an image not PNG/JPEG/WebP.")
 @bp.alt_response(422, description="Too long/short audio or an invalid config field (named).")
-@bp.doc(security=BEARER_AUTH, requestBody=UPLOAD_BODY_DOC)
+@bp.doc(security=BEARER_AUTH, requestBody=UPLOAD_BODY_DOC, responses={"201": CREATED_DOC})
 def create(form: dict, files: dict):
     """Upload audio (+ optional images) with a render config; creates the job.
 

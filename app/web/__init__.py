@@ -1,20 +1,25 @@
 """HTTP plumbing shared by every blueprint, with no domain rules: request ids, HTTPS, body checks,
-security headers and the access log (``http``), the token guards (``auth``), liveness, readiness
-and metrics (``health``, ``metrics``), the OpenAPI document and Swagger UI (``docs``) and the
-schemas every API answer shares (``schemas``)."""
+security headers and the access log (``http``), integers JSON cannot convert (``json_numbers``),
+``Vary: Origin`` for cross-origin API clients (``cors_vary``), the token guards (``auth``),
+liveness, readiness and metrics (``health``, ``metrics``), the OpenAPI document and Swagger UI
+(``docs``) and the schemas every API answer shares (``schemas``)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from app.web.cors_vary import init_cors_vary
 from app.web.docs import init_docs
 from app.web.health import init_health
 from app.web.http import init_http
+from app.web.json_numbers import init_json_numbers
 from app.web.metrics import init_metrics
 
 
 def init_app(app: Flask) -> None:
     init_http(app)
+    init_json_numbers(app)
+    init_cors_vary(app)
     init_docs(app)
     init_health(app)
     init_metrics(app)

@@ -107,3 +107,23 @@ def test_the_openapi_document_describes_the_header(client):
         assert "X-Refresh-Token-Transport" in names, (path, method)
     session = spec["components"]["schemas"]["AuthSession"]
     assert "refresh_token" not in session.get("required", [])
+
+
+def test_an_unknown_transport_is_refused_before_anything_happens(client):
+    """Found by the API fuzzing: ``X-Refresh-Token-Transport: queued`` was ignored (201, the
+    refresh token in the body) although the document allows only ``cookie``."""
+    from app.models import User
+
+    body = {"email": "ada@example.com", "password": STRONG_PASSWORD}
+    for value in ("queued", "body", "", "cookies"):
+        response = client.post("/api/v1/auth/register", json=body,
+                               headers={"X-Refresh-Token-Transport": value})
+        assert response.status_code == 422, (value, response.json)
+        assert "X-Refresh-Token-Transport" in response.json["error"]["details"]["fields"]
+        assert "Set-Cookie" not in response.headers
+    assert User.query.count() == 0  # refused before the account was created
+    session = register(client, headers={"X-Refresh-Token-Transport": "Cookie"}).json
+    for path in ("/api/v1/auth/refresh", "/api/v1/auth/logout"):
+        response = client.post(path, headers={"Authorization": f"Bearer {session['access_token']}",
+                                              "X-Refresh-Token-Transport": "nope"})
+        assert response.status_code == 422
