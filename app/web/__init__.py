@@ -12,13 +12,11 @@ from app.web.cors_vary import init_cors_vary
 from app.web.docs import init_docs
 from app.web.health import init_health
 from app.web.http import init_http
-from app.web.json_numbers import init_json_numbers
 from app.web.metrics import init_metrics
 
 
 def init_app(app: Flask) -> None:
     init_http(app)
-    init_json_numbers(app)
     init_cors_vary(app)
     init_docs(app)
     init_health(app)
