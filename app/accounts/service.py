@@ -109,7 +109,12 @@ def register(email: str, password: str) -> AuthSession:
 INVALID_CREDENTIALS = "The email or password is incorrect."
 
 
-def login(email: str, password: str) -> AuthSession:
+def authenticate(email: str, password: str) -> User:
+    """The active account these credentials open (raises 401/403 as ``login`` answers them).
+
+    Records the login (``last_login_at``, a rehash with the current parameters); issues nothing:
+    ``login`` adds the API tokens, the admin console its own session.
+    """
     try:
         user = find_user_by_email(normalize_email(email))
     except InvalidField:
@@ -130,7 +135,11 @@ def login(email: str, password: str) -> AuthSession:
     user.last_login_at = utcnow()
     db.session.commit()
     log.info("login_succeeded", extra={"user_id": str(user.id)})
-    return _session(user)
+    return user
+
+
+def login(email: str, password: str) -> AuthSession:
+    return _session(authenticate(email, password))
 
 
 def refresh_access_token(user: User, refresh_claims: dict) -> str:

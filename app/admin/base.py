@@ -1,0 +1,101 @@
+"""The base classes of every console view.
+
+    class OrdersView(AdminView):                   # a page of our own
+        @expose("/")
+        def index(self): return self.render("admin/orders.html")
+
+        @expose("/<job_id>/refund", methods=("GET", "POST"))
+        @operator_only                             # the GET (the form) is an action too
+        def refund(self, job_id): ...
+
+    class RenderJobsView(AdminModelView):          # a read-only list of rows
+        @action("retry", "Retry", "Retry the selected renders?")
+        def action_retry(self, ids): ...           # an action is a POST: operators only
+
+Every POST is for operators (``AdminAccessMixin``); ``AdminModelView`` shows rows and changes
+them only through actions that call a service and ``audit.record``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import flash
+from flask_admin import BaseView
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.model.filters import convert
+from flask_admin.form import SecureForm
+
+from app.admin.access import AdminAccessMixin, forbidden
+from app.admin.forms import csrf_failed
+from app.errors import ApiError
+from app.extensions import db
+
+
+class ConsoleFilterConverter(FilterConverter):
+    """Flask-Admin's filters, plus our timezone-aware ``UTCDateTime`` columns as datetimes."""
+
+    @convert("UTCDateTime")
+    def conv_utc_datetime(self, column, name, **kwargs):
+        return self.conv_datetime(column, name, **kwargs)
+
+
+class AdminView(AdminAccessMixin, BaseView):
+    """A console page of our own (not a model list)."""
+
+
+class AdminModelView(AdminAccessMixin, ModelView):
+    """A read-only list of rows with filters and a details page; no create, edit or delete form."""
+
+    form_base_class = SecureForm
+    filter_converter = ConsoleFilterConverter()
+    can_create = False
+    can_edit = False
+    can_delete = False
+    can_export = False
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 50
+    column_display_pk = True
+    action_disallowed_list: list[str] = []
+
+    def __init__(self, model, *, name: str, endpoint: str, url: str, **kwargs):
+        super().__init__(model, db.session, name=name, endpoint=endpoint, url=url, **kwargs)
+
+    def handle_action(self, return_view=None):
+        """A mass action without a valid CSRF token is refused outright (400), nothing done."""
+        form = self.action_form()
+        if not form.validate() and csrf_failed(form):
+            page, _status = forbidden("The form expired or did not come from this console; reload "
+                                      "the page and try again.")
+            return page, 400
+        return super().handle_action(return_view)
+
+    def rows(self, ids: list[str]) -> list:
+        """The rows an action was asked to act on (unknown ids are skipped)."""
+        keys = [key for key in map(self._parse_id, ids) if key is not None]
+        return list(db.session.scalars(db.select(self.model).where(self.model.id.in_(keys))))
+
+    @staticmethod
+    def _parse_id(raw: str):
+        try:
+            return uuid.UUID(raw)
+        except (TypeError, ValueError):
+            return None
+
+    def run_action(self, ids: list[str], act, *, done: str) -> None:
+        """Call ``act(row)`` for each row; a refusal (our ``ApiError``) is shown, never a 500."""
+        ok, refused = 0, []
+        for row in self.rows(ids):
+            try:
+                act(row)
+                ok += 1
+            except ApiError as exc:
+                db.session.rollback()
+                refused.append(f"{row.id}: {exc.message}")
+        if ok:
+            flash(f"{done}: {ok} row(s).", "success")
+        for message in refused:
+            flash(f"Refused — {message}", "error")
+
