@@ -8,7 +8,7 @@ model views. Access rules: ``access.AdminAccessMixin``; base classes: ``base.Adm
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
@@ -21,6 +21,12 @@ from app.admin.renders import RenderJobsView
 from app.admin.routes import bp
 from app.admin.users import UsersView
 
+def forget_request_state() -> None:
+    """Each request finds its own admin and CSP nonce (an app context may outlive a request)."""
+    g.pop("admin_user", None)
+    g.pop("csp_nonce", None)
+
+
 THEME = Bootstrap4Theme(base_template="admin/console_base.html", swatch="default", fluid=True)
 
 
@@ -28,6 +34,7 @@ def init_app(app: Flask) -> None:
     admin_session.configure(app)
     # Before Flask-Admin's blueprints: our template overrides (templates/admin/...) win.
     app.register_blueprint(bp)
+    app.before_request(forget_request_state)
     app.after_request(security.apply_headers)
     console = Admin(app, name="Waveframe console", url="/admin", theme=THEME,
                     index_view=AdminHomeView(name="Home", url="/admin"),

@@ -61,7 +61,7 @@ class AdminModelView(AdminAccessMixin, ModelView):
     action_disallowed_list: list[str] = []
 
     def __init__(self, model, *, name: str, endpoint: str, url: str, **kwargs):
-        super().__init__(model, db.session, name=name, endpoint=endpoint, url=url, **kwargs)
+        super().__init__(model, db, name=name, endpoint=endpoint, url=url, **kwargs)
 
     def handle_action(self, return_view=None):
         """A mass action without a valid CSRF token is refused outright (400), nothing done."""
