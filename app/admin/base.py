@@ -23,7 +23,7 @@ import uuid
 from flask import flash
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.contrib.sqla.filters import FilterConverter
+from flask_admin.contrib.sqla.filters import FilterConverter, FilterEqual, FilterNotEqual
 from flask_admin.model.filters import convert
 from flask_admin.form import SecureForm
 
@@ -39,6 +39,30 @@ class ConsoleFilterConverter(FilterConverter):
     @convert("UTCDateTime")
     def conv_utc_datetime(self, column, name, **kwargs):
         return self.conv_datetime(column, name, **kwargs)
+
+
+class _EnumValue:
+    """An enum column filtered by its stored value (``failed``); an unknown value is ignored."""
+
+    def __init__(self, column, name, enum_class, **kwargs):
+        options = [(member.value, member.value) for member in enum_class]
+        super().__init__(column, name, options=options, **kwargs)
+        self.enum_class = enum_class
+
+    def clean(self, value):
+        return self.enum_class(value)  # ValueError: Flask-Admin drops the filter
+
+
+class EnumEquals(_EnumValue, FilterEqual):
+    pass
+
+
+class EnumNotEquals(_EnumValue, FilterNotEqual):
+    pass
+
+
+def enum_filters(column, name: str, enum_class) -> tuple:
+    return EnumEquals(column, name, enum_class), EnumNotEquals(column, name, enum_class)
 
 
 class AdminView(AdminAccessMixin, BaseView):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.admin.base import AdminModelView
+from app.admin.base import AdminModelView, enum_filters
 from app.models import Payment, PaymentStatus
 
 COLUMNS = ("id", "user.email", "render_job_id", "status", "amount", "currency", "created_at",
@@ -16,7 +16,8 @@ def money(_view, _context, payment: Payment, _name) -> str:
 class PaymentsView(AdminModelView):
     column_list = COLUMNS
     column_details_list = COLUMNS
-    column_filters = ("status", "created_at", "paid_at", "refunded_at")
+    column_filters = (*enum_filters(Payment.status, "Status", PaymentStatus), "created_at", "paid_at",
+                      "refunded_at")
     column_searchable_list = ("checkout_session_id", "payment_intent_id")
     column_choices = {"status": [(s.value, s.value) for s in PaymentStatus]}
     column_labels = {"user.email": "Owner", "render_job_id": "Render job"}

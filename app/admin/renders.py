@@ -13,7 +13,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 
 from app.admin import audit
-from app.admin.base import AdminModelView
+from app.admin.base import AdminModelView, enum_filters
 from app.models import RenderJob, RenderStatus
 from app.rendering import catalog
 from app.renders.service import cancel_render, retry_render
@@ -84,7 +84,7 @@ class TemplateFilter(BaseSQLAFilter):
 class RenderJobsView(AdminModelView):
     column_list = COLUMNS
     column_details_list = DETAILS
-    column_filters = ("status", "user.email",
+    column_filters = (*enum_filters(RenderJob.status, "Status", RenderStatus), "user.email",
                       TemplateFilter(RenderJob.config, "Template",
                                      options=[(t, t) for t in catalog.template_ids()]),
                       "created_at")
