@@ -21,6 +21,7 @@ from app.admin.renders import RenderJobsView
 from app.admin.routes import bp
 from app.admin.users import UsersView
 
+
 def forget_request_state() -> None:
     """Each request finds its own admin and CSP nonce (an app context may outlive a request)."""
     g.pop("admin_user", None)

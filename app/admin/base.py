@@ -24,8 +24,8 @@ from flask import flash
 from flask_admin import BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterConverter, FilterEqual, FilterNotEqual
-from flask_admin.model.filters import convert
 from flask_admin.form import SecureForm
+from flask_admin.model.filters import convert
 
 from app.admin.access import AdminAccessMixin, forbidden
 from app.admin.forms import csrf_failed
