@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.admin.base import AdminModelView, enum_filters
+from app.admin.base import AdminModelView, enum_filters, short_id
 from app.models import Payment, PaymentStatus
 
-COLUMNS = ("id", "user.email", "render_job_id", "status", "amount", "currency", "created_at",
-           "paid_at", "refunded_at", "refund_id", "payment_intent_id", "checkout_session_id")
+COLUMNS = ("user.email", "status", "amount", "created_at", "paid_at", "refunded_at", "render_job_id",
+           "id", "refund_id", "payment_intent_id", "checkout_session_id")
 
 
 def money(_view, _context, payment: Payment, _name) -> str:
@@ -21,7 +21,7 @@ class PaymentsView(AdminModelView):
     column_searchable_list = ("checkout_session_id", "payment_intent_id")
     column_choices = {"status": [(s.value, s.value) for s in PaymentStatus]}
     column_labels = {"user.email": "Owner", "render_job_id": "Render job"}
-    column_formatters = {"amount": money}
+    column_formatters = {"amount": money, "render_job_id": short_id}
     column_default_sort = ("created_at", True)
 
     def __init__(self):

@@ -18,7 +18,7 @@ from app.models import RenderJob, RenderStatus
 from app.rendering import catalog
 from app.renders.service import cancel_render, retry_render
 
-COLUMNS = ("id", "user.email", "template", "status", "created_at", "attempts", "queue_wait",
+COLUMNS = ("id", "user.email", "status", "template", "created_at", "attempts", "queue_wait",
            "duration", "real_time_factor", "last_error")
 DETAILS = (*COLUMNS, "priority", "progress", "rq_job_id", "audio_filename", "audio_duration",
            "output_duration", "output_size", "price_amount", "price_currency", "queued_at", "paid_at",

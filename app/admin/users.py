@@ -18,7 +18,7 @@ from app.errors import Conflict
 from app.models import AdminRole, User
 
 ROLE_OPTIONS = (("viewer", "viewer"), ("operator", "operator"))
-COLUMNS = ("id", "email", "admin_role", "is_active", "created_at", "last_login_at", "tokens_valid_after")
+COLUMNS = ("email", "admin_role", "is_active", "created_at", "last_login_at", "tokens_valid_after", "id")
 
 
 class RoleFilter(FilterEqual):
