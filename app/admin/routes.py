@@ -77,13 +77,13 @@ def too_many_attempts(exc):
 
 @bp.route("/admin/logout", methods=["POST"])
 def logout():
-    form = LogoutForm(request.form)
-    if not form.validate():
-        return render_template("admin/forbidden.html", message="The logout form expired; go back and "
-                               "try again.", user=admin_session.session_user()), 400
     user = admin_session.session_user()
-    if user is not None:
-        audit.record("logout", "user", user.id, actor=user)
+    if user is None:  # nobody to log out
+        admin_session.end()
+        return redirect(url_for("admin_session.login"))
+    if not LogoutForm(request.form).validate():
+        return render_template("admin/forbidden.html", message="The logout form expired; go back and "
+                               "try again.", user=user), 400
+    audit.record("logout", "user", user.id, actor=user)
     admin_session.end()
     return redirect(url_for("admin_session.login"))
-
