@@ -2,18 +2,31 @@
 
     class OrdersView(AdminView):                   # a page of our own
         @expose("/")
-        def index(self): return self.render("admin/orders.html")
+        def index(self):
+            return self.render("admin/orders.html")
 
         @expose("/<job_id>/refund", methods=("GET", "POST"))
         @operator_only                             # the GET (the form) is an action too
-        def refund(self, job_id): ...
+        def refund(self, job_id):
+            form = RefundForm(request.form if request.method == "POST" else None)  # a ReasonForm
+            if request.method == "POST" and form.validate():
+                before = audit.snapshot(payment, "status")
+                refund_payment(...)                # the service; it commits
+                audit.record("payment.refund", "payment", payment.id, reason=form.reason.data,
+                             before=before, after=audit.snapshot(payment, "status"))
+                return redirect(...)
+            return self.render("admin/action_form.html", form=form, title=..., description=...,
+                               submit="Refund", cancel_url=...)
 
     class RenderJobsView(AdminModelView):          # a read-only list of rows
         @action("retry", "Retry", "Retry the selected renders?")
-        def action_retry(self, ids): ...           # an action is a POST: operators only
+        def action_retry(self, ids):               # an action is a POST: operators only
+            self.run_action(ids, lambda job: ..., done="Retried")
 
 Every POST is for operators (``AdminAccessMixin``); ``AdminModelView`` shows rows and changes
-them only through actions that call a service and ``audit.record``.
+them only through actions that call a service and ``audit.record``. A view is added in
+``app/admin/__init__.py`` (endpoint ``admin_<name>``, url ``/admin/<name>``); the url-map sweep
+(tests/integration/admin/test_access_sweep.py) then checks it for every kind of visitor.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_admin.form import SecureForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 
@@ -16,6 +16,17 @@ class LoginForm(SecureForm):
 
 class LogoutForm(SecureForm):
     """No fields: the CSRF token alone (logging someone out from another site is refused too)."""
+
+
+class ReasonForm(SecureForm):
+    """An action that needs a written reason (kept in the audit row). Subclass to add fields:
+
+        class RefundForm(ReasonForm):
+            amount = IntegerField("Amount (cents, empty: all)", validators=[Optional(), NumberRange(min=1)])
+    """
+
+    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)],
+                           render_kw={"rows": 3})
 
 
 def csrf_failed(form: SecureForm) -> bool:
