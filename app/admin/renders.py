@@ -18,8 +18,8 @@ from app.models import RenderJob, RenderStatus
 from app.rendering import catalog
 from app.renders.service import cancel_render, retry_render
 
-COLUMNS = ("id", "user.email", "status", "template", "created_at", "attempts", "queue_wait",
-           "duration", "real_time_factor", "last_error")
+COLUMNS = ("id", "user.email", "status", "template", "last_error", "attempts", "queue_wait",
+           "duration", "real_time_factor", "created_at")
 DETAILS = (*COLUMNS, "priority", "progress", "rq_job_id", "audio_filename", "audio_duration",
            "output_duration", "output_size", "price_amount", "price_currency", "queued_at", "paid_at",
            "started_at", "completed_at", "failed_at", "canceled_at", "expired_at", "video_expires_at",
@@ -91,7 +91,8 @@ class RenderJobsView(AdminModelView):
     column_searchable_list = ("user.email", "audio_filename")
     column_choices = {"status": [(s.value, s.value) for s in RenderStatus]}
     column_labels = {"user.email": "Owner", "queue_wait": "Queue wait",
-                     "real_time_factor": "Real-time factor", "last_error": "Last error"}
+                     "real_time_factor": "Real-time factor", "last_error": "Last error",
+                     "audio_filename": "audio file"}
     column_formatters = {"duration": _duration, "queue_wait": _queue_wait, "real_time_factor": _rtf,
                          "template": _template, "last_error": _last_error}
     column_default_sort = ("created_at", True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -9,7 +10,8 @@ from playwright.sync_api import expect
 
 from app.accounts.service import create_admin, register
 from app.extensions import db
-from app.models import AuditEvent, User
+from app.models import AuditEvent, RenderStatus, User, utcnow
+from tests.support import factories
 
 pytestmark = pytest.mark.slow
 
@@ -55,6 +57,10 @@ def test_operator_disables_a_user_and_a_viewer_is_refused(browse, live_server, a
     create_admin("olga@example.com", PASSWORD, "operator")
     create_admin("victor@example.com", PASSWORD, "viewer")
     carl = register("carl@example.com", PASSWORD).user
+    now = utcnow()
+    factories.make_render_job(carl, status=RenderStatus.FAILED, attempts=2, error_code="render_failed",
+                              error_message="ffmpeg exited with 1", queued_at=now - timedelta(seconds=9),
+                              started_at=now - timedelta(seconds=5), failed_at=now)
 
     operator = browse()
     operator.page.on("dialog", lambda dialog: dialog.accept())
@@ -73,6 +79,12 @@ def test_operator_disables_a_user_and_a_viewer_is_refused(browse, live_server, a
     assert _user("carl@example.com").is_active is False
     audit = db.session.scalar(db.select(AuditEvent).where(AuditEvent.action == "user.disable"))
     assert audit.actor_email == "olga@example.com" and audit.target_id == str(carl.id)
+    page.get_by_role("link", name="Audit trail").click()
+    expect(page.get_by_role("cell", name="user.disable")).to_be_visible()
+    shoot(operator, "audit")
+    page.get_by_role("link", name="Render jobs").click()
+    expect(page.get_by_text("ffmpeg exited with 1")).to_be_visible()
+    shoot(operator, "renders")
 
     viewer = browse()
     viewer.page.on("dialog", lambda dialog: dialog.accept())
