@@ -181,3 +181,27 @@ def filter_arg(app, name: str, operation: str) -> str:
     index = next(i for i, f in enumerate(view._filters)
                  if str(f.name) == name and str(f.operation()) == operation)
     return f"flt0_{index}"
+
+
+def _filter(app, endpoint: str, name: str, operation: str) -> str:
+    view = next(v for v in app.extensions["waveframe_admin"]._views if v.endpoint == endpoint)
+    index = next(i for i, f in enumerate(view._filters)
+                 if str(f.name) == name and str(f.operation()) == operation)
+    return f"flt0_{index}"
+
+
+def test_payments_filter_by_status_and_users_by_role(app, operator_client, viewer, app_ctx,
+                                                     payment_factory):
+    from app.models import PaymentStatus
+    paid = payment_factory(status=PaymentStatus.PAID, amount=299)
+    pending = payment_factory(status=PaymentStatus.PENDING)
+    status = _filter(app, "admin_payments", "Status", "equals")
+    html = operator_client.get(f"/admin/payments/?{status}=paid").get_data(as_text=True)
+    assert str(paid.id) in html and str(pending.id) not in html and "2.99 USD" in html
+
+    carl = make_customer("carl@example.com")
+    role = _filter(app, "admin_users", "Role", "equals")
+    viewers = operator_client.get(f"/admin/users/?{role}=viewer").get_data(as_text=True)
+    assert str(viewer.id) in viewers and str(carl.id) not in viewers
+    customers = operator_client.get(f"/admin/users/?{role}=none").get_data(as_text=True)
+    assert str(carl.id) in customers and str(viewer.id) not in customers
