@@ -137,6 +137,9 @@ class Config:
                              or f"http://127.0.0.1:{self.WAVEFRAME_PORT}").rstrip("/")
         self.FORCE_HTTPS = _bool(env.get("FORCE_HTTPS"), self.APP_ENV == "production")
         self.PROXY_HOPS = _int(env, "PROXY_HOPS", 1)
+        # The admin console's session cookie (app/admin/session.py): Secure in production.
+        self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), self.APP_ENV == "production")
+        self.ADMIN_SESSION_SECONDS = _int(env, "ADMIN_SESSION_SECONDS", 8 * 3600)
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         self.LOG_FORMAT = env.get("LOG_FORMAT", "json")
         # GET /metrics wants "Authorization: Bearer <METRICS_TOKEN>" when set; in production

@@ -1,6 +1,7 @@
 """The data model. Models hold columns and invariants; the rules live in the domain packages
 (``app/accounts``, ``app/renders``, ``app/payments``, ``app/delivery``, ``app/mail``)."""
 
+from app.models.audit_event import AuditEvent
 from app.models.base import utcnow
 from app.models.email_delivery import EmailDelivery
 from app.models.payment import Payment, PaymentStatus, StripeEvent
@@ -10,9 +11,10 @@ from app.models.render_job import (
     RenderJob,
     RenderStatus,
 )
-from app.models.user import PasswordResetToken, User
+from app.models.user import AdminRole, PasswordResetToken, User
 
 __all__ = [
-    "TERMINAL_STATUSES", "EmailDelivery", "InvalidTransition", "PasswordResetToken", "Payment",
-    "PaymentStatus", "RenderJob", "RenderStatus", "StripeEvent", "User", "utcnow",
+    "TERMINAL_STATUSES", "AdminRole", "AuditEvent", "EmailDelivery", "InvalidTransition",
+    "PasswordResetToken", "Payment", "PaymentStatus", "RenderJob", "RenderStatus", "StripeEvent",
+    "User", "utcnow",
 ]
