@@ -3,7 +3,14 @@
 
 from app.models.base import utcnow
 from app.models.email_delivery import EmailDelivery
-from app.models.payment import Payment, PaymentStatus, StripeEvent
+from app.models.payment import (
+    PARTIALLY_REFUNDED,
+    Payment,
+    PaymentRefund,
+    PaymentStatus,
+    RefundStatus,
+    StripeEvent,
+)
 from app.models.render_job import (
     TERMINAL_STATUSES,
     InvalidTransition,
@@ -13,6 +20,7 @@ from app.models.render_job import (
 from app.models.user import PasswordResetToken, User
 
 __all__ = [
-    "TERMINAL_STATUSES", "EmailDelivery", "InvalidTransition", "PasswordResetToken", "Payment",
-    "PaymentStatus", "RenderJob", "RenderStatus", "StripeEvent", "User", "utcnow",
+    "PARTIALLY_REFUNDED", "TERMINAL_STATUSES", "EmailDelivery", "InvalidTransition",
+    "PasswordResetToken", "Payment", "PaymentRefund", "PaymentStatus", "RefundStatus",
+    "RenderJob", "RenderStatus", "StripeEvent", "User", "utcnow",
 ]
