@@ -56,6 +56,9 @@ class DownloadLink:
 def issue_download_link(job: RenderJob, *, now: datetime | None = None) -> DownloadLink:
     """A fresh link to the job's video; the job must be completed and its video kept."""
     now = now or utcnow()
+    if job.video_deleted_at is not None:
+        raise Gone("This video was deleted by an administrator.", code="video_deleted",
+                   details={"deleted_at": _iso(job.video_deleted_at)})
     if job.status == RenderStatus.EXPIRED or (job.video_expires_at and job.video_expires_at <= now):
         raise Gone("This video has passed its retention period and was deleted.",
                    code="video_expired", details={"expired_at": _iso(job.expired_at

@@ -55,9 +55,10 @@ def deliver_email(delivery_id: str, template: str, sealed_context: str) -> str |
         message_id = mailer.send(message)
     except EmailSendError as exc:
         if not exc.retryable:
-            mark_email_failed(delivery_id, exc.summary)
+            mark_email_failed(delivery_id, exc.summary, provider_status=exc.status)
             raise EmailRejected(exc.summary) from None
         delivery.last_error = exc.summary
+        delivery.provider_status = exc.status
         db.session.commit()
         log.warning("email_send_deferred", extra={"delivery_id": delivery_id, "kind": delivery.kind,
                                                   "attempt": delivery.attempts, "error": exc.summary})
@@ -73,14 +74,18 @@ def deliver_email(delivery_id: str, template: str, sealed_context: str) -> str |
     return message_id
 
 
-def mark_email_failed(delivery_id: str, summary: str) -> None:
-    """Record the final failure of a delivery (no secret: ``summary`` is a status or a class)."""
+def mark_email_failed(delivery_id: str, summary: str, *,
+                      provider_status: int | None = None) -> None:
+    """Record the final failure of a delivery (no secret: ``summary`` is a status or a class;
+    ``provider_status`` the provider's HTTP status, when it answered one)."""
     db.session.rollback()
     delivery = db.session.get(EmailDelivery, uuid.UUID(delivery_id))
     if delivery is None or delivery.status in (SENT, FAILED):
         return
     delivery.status = FAILED
     delivery.last_error = summary
+    if provider_status is not None:
+        delivery.provider_status = provider_status
     db.session.commit()
     log.error("email_failed", extra={"delivery_id": delivery_id, "kind": delivery.kind,
                                      "attempts": delivery.attempts, "error": summary})
