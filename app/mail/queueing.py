@@ -70,10 +70,11 @@ def queue_email(*, to: str, template: str, context: dict[str, Any], kind: str,
     try:
         with db.session.begin_nested():
             db.session.add(delivery)
-    except IntegrityError:
-        existing = _existing(render_job_id, kind) if render_job_id is not None else None
+    except IntegrityError as exc:
         if resend and render_job_id is not None:
-            raise Conflict("This email is being resent already.", code="email_resend_in_progress")
+            raise Conflict("This email is being resent already.",
+                           code="email_resend_in_progress") from exc
+        existing = _existing(render_job_id, kind) if render_job_id is not None else None
         if existing is None:
             raise
         return existing
