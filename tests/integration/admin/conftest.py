@@ -1,0 +1,41 @@
+"""Fixtures of the admin data tests: an app whose Redis cannot be reached, a clean storage."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from app.adapters import get_storage
+from app.extensions import db
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_down_app(make_app, app):
+    """An app on the run's database whose Redis is a closed port (``app`` migrated the DB)."""
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    return make_app(REDIS_URL=url, RATELIMIT_STORAGE_URI="memory://")
+
+
+@pytest.fixture
+def redis_down(redis_down_app, app_ctx):
+    with redis_down_app.app_context():
+        yield redis_down_app
+        db.session.remove()
+
+
+@pytest.fixture
+def clean_storage(app, app_ctx):
+    storage = get_storage()
+    for info in list(storage.list("")):
+        storage.delete(info.key)
+    yield storage
+    for info in list(storage.list("")):
+        storage.delete(info.key)
