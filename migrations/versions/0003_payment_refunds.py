@@ -4,7 +4,8 @@
   ``payments.refunded_amount`` is what went back so far.
 - ``email_deliveries.resend`` (0 for the first email; an operator's resend takes the next
   number, so (render_job_id, kind, resend) stays unique) and ``provider_status``.
-- ``render_jobs.video_deleted_at``: when an operator deleted the stored video.
+- ``render_jobs.video_deleted_at``: when an operator deleted the stored video;
+  ``render_jobs.last_link_expires_at``: when the newest download link issued stops working.
 
 Revision ID: 0003_payment_refunds
 Revises: 0001_initial
@@ -50,10 +51,12 @@ def upgrade():
 
     with op.batch_alter_table('render_jobs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('video_deleted_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('last_link_expires_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('render_jobs', schema=None) as batch_op:
+        batch_op.drop_column('last_link_expires_at')
         batch_op.drop_column('video_deleted_at')
 
     op.execute("DELETE FROM email_deliveries WHERE resend > 0")

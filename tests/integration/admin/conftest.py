@@ -8,6 +8,21 @@ import pytest
 
 from app.adapters import get_storage
 from app.extensions import db
+from tests.integration.delivery.conftest import (  # noqa: F401  (GCS and finished-job fixtures)
+    finished_job,
+    gcs,
+    gcs_app,
+    gcs_emulator,
+    signing_key,
+    video_bytes,
+)
+from tests.integration.payments.conftest import (  # noqa: F401  (the local fake Stripe)
+    _reset_fake_stripe,
+    fake_stripe,
+    make_stripe_app,
+)
+from tests.support.fake_sendgrid import fake_sendgrid, fake_sendgrid_server  # noqa: F401
+from tests.support.job_runner import JobRunner
 
 
 def closed_port() -> int:
@@ -39,3 +54,22 @@ def clean_storage(app, app_ctx):
     yield storage
     for info in list(storage.list("")):
         storage.delete(info.key)
+
+
+@pytest.fixture(scope="session")
+def stripe_redis_down_app(make_stripe_app):
+    """Payments on (the fake Stripe), Redis a closed port."""
+    return make_stripe_app(REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0",
+                           RATELIMIT_STORAGE_URI="memory://")
+
+
+@pytest.fixture
+def stripe_redis_down(stripe_redis_down_app, app_ctx):
+    with stripe_redis_down_app.app_context():
+        yield stripe_redis_down_app
+        db.session.remove()
+
+
+@pytest.fixture
+def jobs(app, app_ctx):
+    return JobRunner(app)
