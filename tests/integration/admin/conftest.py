@@ -57,7 +57,7 @@ def clean_storage(app, app_ctx):
 
 
 @pytest.fixture(scope="session")
-def stripe_redis_down_app(make_stripe_app):
+def stripe_redis_down_app(make_stripe_app):  # noqa: F811  (the imported fixture)
     """Payments on (the fake Stripe), Redis a closed port."""
     return make_stripe_app(REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0",
                            RATELIMIT_STORAGE_URI="memory://")
