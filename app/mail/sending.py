@@ -52,7 +52,7 @@ def deliver_email(delivery_id: str, template: str, sealed_context: str) -> str |
 
     mailer = get_mailer()
     try:
-        message_id = mailer.send(message)
+        message_id, status = mailer.send_with_status(message)
     except EmailSendError as exc:
         if not exc.retryable:
             mark_email_failed(delivery_id, exc.summary, provider_status=exc.status)
@@ -66,6 +66,7 @@ def deliver_email(delivery_id: str, template: str, sealed_context: str) -> str |
 
     delivery.status = SENT
     delivery.provider_message_id = message_id or None
+    delivery.provider_status = status
     delivery.sent_at = utcnow()
     delivery.last_error = None
     db.session.commit()

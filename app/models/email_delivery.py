@@ -29,5 +29,6 @@ class EmailDelivery(UUIDPrimaryKey, Timestamps, Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resend: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
-    # The provider's HTTP status on the last attempt that got one (e.g. 202, 429, 500).
+    # The provider's HTTP status on the last attempt (202 accepted, 429, 500, ...; None when the
+    # provider has no HTTP answer -- the outbox -- or none came, as on a timeout).
     provider_status: Mapped[int | None] = mapped_column(sa.Integer)

@@ -52,7 +52,8 @@ def test_a_finished_render_joins_row_history_rq_job_video_emails_and_audit(
     assert report.stored_video.last_link_expires_at.isoformat().startswith(
         link["expires_at"][:19])
     [email] = report.emails
-    assert (email.kind, email.status, email.attempts, email.resend) == ("video_ready", "sent", 1, 0)
+    assert (email.kind, email.status, email.attempts, email.resend, email.provider_status) == (
+        "video_ready", "sent", 1, 0, 202)
     assert email.provider_message_id
     assert report.audit_events == [{"action": "resend_email", "actor": "op@example.com"}]
     assert asked == [("render_job", str(job.id))]
