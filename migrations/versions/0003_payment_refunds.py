@@ -11,6 +11,8 @@ Revision ID: 0003_payment_refunds
 Revises: 0001_initial
 Create Date: 2026-12-05
 """
+import uuid
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -43,6 +45,8 @@ def upgrade():
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('refunded_amount', sa.Integer(), server_default='0', nullable=False))
 
+    _backfill_refunds()
+
     with op.batch_alter_table('email_deliveries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('resend', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('provider_status', sa.Integer(), nullable=True))
@@ -52,6 +56,34 @@ def upgrade():
     with op.batch_alter_table('render_jobs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('video_deleted_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('last_link_expires_at', sa.DateTime(timezone=True), nullable=True))
+
+
+def _backfill_refunds():
+    """Payments refunded before this revision get their refund row and refunded amount, so the
+    rows of every refunded payment add up to what went back."""
+    payments = sa.table('payments', sa.column('id', sa.Uuid()), sa.column('amount', sa.Integer()),
+                        sa.column('status', sa.String()), sa.column('refund_id', sa.String()),
+                        sa.column('refunded_at', sa.DateTime(timezone=True)),
+                        sa.column('updated_at', sa.DateTime(timezone=True)),
+                        sa.column('refunded_amount', sa.Integer()))
+    refunds = sa.table('payment_refunds', sa.column('id', sa.Uuid()),
+                       sa.column('payment_id', sa.Uuid()), sa.column('amount', sa.Integer()),
+                       sa.column('reason', sa.Text()), sa.column('stripe_refund_id', sa.String()),
+                       sa.column('status', sa.String()),
+                       sa.column('created_at', sa.DateTime(timezone=True)),
+                       sa.column('updated_at', sa.DateTime(timezone=True)))
+    bind = op.get_bind()
+    rows = bind.execute(sa.select(payments.c.id, payments.c.amount, payments.c.refund_id,
+                                  payments.c.refunded_at, payments.c.updated_at)
+                        .where(payments.c.status == 'refunded')).all()
+    for row in rows:
+        at = row.refunded_at or row.updated_at
+        bind.execute(refunds.insert().values(
+            id=uuid.uuid4(), payment_id=row.id, amount=row.amount,
+            reason='refunded before refunds were itemised', stripe_refund_id=row.refund_id,
+            status='succeeded', created_at=at, updated_at=at))
+    bind.execute(payments.update().where(payments.c.status == 'refunded')
+                 .values(refunded_amount=payments.c.amount))
 
 
 def downgrade():
