@@ -121,3 +121,20 @@ def test_a_pending_partial_refund_counts_when_the_webhook_confirms_it(
     [payment] = payments_of(job)
     assert payment.refunded_amount == 120 and payment.status == PaymentStatus.PAID
     assert [r.status for r in payment.refunds] == ["succeeded"]
+
+
+def test_a_partial_refund_made_in_stripes_dashboard_is_itemised_by_the_webhook(
+        pay_client, paid_job):
+    job, session = paid_job
+    event = {**refund_object(session["payment_intent"], refund_id="re_dashboard_1",
+                             status="succeeded"), "amount": 99}
+
+    response = deliver(pay_client, make_event("refund.updated", event))
+
+    assert response.json["outcome"] == "partially_refunded"
+    [payment] = payments_of(job)
+    assert payment.refund_state == "partially_refunded" and payment.refunded_amount == 99
+    [row] = payment.refunds
+    assert (row.amount, row.stripe_refund_id, row.actor_id, row.reason) == (
+        99, "re_dashboard_1", None, "refund reported by Stripe")
+    assert reload(job).status == RenderStatus.QUEUED
