@@ -7,6 +7,7 @@ Callers hold the job and payment row locks (``app.payments.rows``) and commit.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -22,6 +23,15 @@ def pending_refund_total(payment: Payment) -> int:
         select(func.coalesce(func.sum(PaymentRefund.amount), 0)).where(
             PaymentRefund.payment_id == payment.id,
             PaymentRefund.status == RefundStatus.PENDING)) or 0)
+
+
+def recent_same_refund(payment: Payment, *, amount: int, actor_id: uuid.UUID | None,
+                       since: datetime) -> PaymentRefund | None:
+    """A refund of the same amount by the same actor since ``since`` (a form sent twice)."""
+    return db.session.scalar(select(PaymentRefund).where(
+        PaymentRefund.payment_id == payment.id, PaymentRefund.amount == amount,
+        PaymentRefund.actor_id.is_(None) if actor_id is None else PaymentRefund.actor_id == actor_id,
+        PaymentRefund.status != RefundStatus.FAILED, PaymentRefund.created_at >= since).limit(1))
 
 
 def refund_by_stripe_id(stripe_refund_id: str | None) -> PaymentRefund | None:

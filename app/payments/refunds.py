@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -37,6 +37,7 @@ from app.payments.refund_records import (
     add_refund,
     mark_succeeded,
     pending_refund_total,
+    recent_same_refund,
     refund_by_stripe_id,
     settle_full_refund,
 )
@@ -74,6 +75,9 @@ class RefundChange:
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+# An operator's refund of the same amount of the same payment within this many seconds of the
+# last is refused as a form sent twice.
+DUPLICATE_WINDOW_SECONDS = 60
 AUDITED_FIELDS = ("status", "refund_state", "refunded_amount", "refund_id", "refunded_at")
 
 
@@ -95,8 +99,9 @@ def refund_payment_amount(payment_id: uuid.UUID, *, amount: int | None, reason: 
 
     The operator's refund: ``reason`` is required (422 ``invalid_field`` when blank), an amount
     above what is left to refund is 422 ``refund_exceeds_remaining`` (details: ``remaining``),
-    a payment that is not paid is 409 ``payment_not_refundable``, a Stripe failure 502/503 with
-    nothing recorded. A part refunded leaves the payment ``paid`` with ``refund_state``
+    a payment that is not paid is 409 ``payment_not_refundable``, the same amount refunded by
+    the same actor in the last minute is 409 ``duplicate_refund`` (a form sent twice), a Stripe
+    failure 502/503 with nothing recorded. A part refunded leaves the payment ``paid`` with ``refund_state``
     ``partially_refunded`` (the render goes on); all of it refunded makes it ``refunded`` (and
     cancels a render not yet done). Returns the before/after of the payment's changed fields.
     """
@@ -155,6 +160,13 @@ def _refund(payment_id: uuid.UUID, *, amount: int | None, reason: str,
             code="refund_exceeds_remaining",
             fields={"amount": [f"At most {remaining} is left to refund."]},
             details={"remaining": remaining, "requested": wanted})
+    if snapshot is not None and recent_same_refund(
+            payment, amount=wanted, actor_id=actor_id,
+            since=utcnow() - timedelta(seconds=DUPLICATE_WINDOW_SECONDS)):
+        db.session.rollback()
+        raise Conflict("The same refund was made moments ago; check the payment before "
+                       "refunding again.", code="duplicate_refund",
+                       details={"amount": wanted, "window_seconds": DUPLICATE_WINDOW_SECONDS})
     whole = wanted == remaining  # Stripe then refunds what is left: no amount is sent
     key = f"waveframe-refund-{payment.id}" if already == 0 and whole \
         else f"waveframe-refund-{payment.id}-{already}-{'rest' if whole else wanted}"

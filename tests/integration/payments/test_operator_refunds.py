@@ -58,6 +58,21 @@ def test_a_partial_refund_then_the_rest_reach_stripe_and_show_as_such(paid_job, 
     assert reload(job).status == RenderStatus.CANCELED
 
 
+def test_the_same_refund_sent_twice_is_refused_the_second_time(paid_job, fake_stripe, operator):
+    job, _session = paid_job
+    [payment] = payments_of(job)
+    refund_payment_amount(payment.id, amount=50, reason="goodwill", actor_id=operator.id)
+
+    with pytest.raises(ApiError) as twice:
+        refund_payment_amount(payment.id, amount=50, reason="goodwill", actor_id=operator.id)
+
+    assert twice.value.status == 409 and twice.value.code == "duplicate_refund"
+    assert len(fake_stripe.requests_to("POST", REFUNDS)) == 1
+    other = refund_payment_amount(payment.id, amount=60, reason="more", actor_id=operator.id)
+    assert other.outcome == "partially_refunded"
+    assert payments_of(job)[0].refunded_amount == 110
+
+
 def test_more_than_is_left_is_refused_and_stripe_is_not_called(paid_job, fake_stripe, operator):
     job, _session = paid_job
     [payment] = payments_of(job)
