@@ -4,7 +4,14 @@
 from app.models.audit_event import AuditEvent
 from app.models.base import utcnow
 from app.models.email_delivery import EmailDelivery
-from app.models.payment import Payment, PaymentStatus, StripeEvent
+from app.models.payment import (
+    PARTIALLY_REFUNDED,
+    Payment,
+    PaymentRefund,
+    PaymentStatus,
+    RefundStatus,
+    StripeEvent,
+)
 from app.models.render_job import (
     TERMINAL_STATUSES,
     InvalidTransition,
@@ -14,7 +21,7 @@ from app.models.render_job import (
 from app.models.user import AdminRole, PasswordResetToken, User
 
 __all__ = [
-    "TERMINAL_STATUSES", "AdminRole", "AuditEvent", "EmailDelivery", "InvalidTransition",
-    "PasswordResetToken", "Payment", "PaymentStatus", "RenderJob", "RenderStatus", "StripeEvent",
-    "User", "utcnow",
+    "PARTIALLY_REFUNDED", "TERMINAL_STATUSES", "AdminRole", "AuditEvent", "EmailDelivery",
+    "InvalidTransition", "PasswordResetToken", "Payment", "PaymentRefund", "PaymentStatus",
+    "RefundStatus", "RenderJob", "RenderStatus", "StripeEvent", "User", "utcnow",
 ]
