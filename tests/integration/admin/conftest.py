@@ -38,7 +38,9 @@ def closed_port() -> int:
 def redis_down_app(make_app, app):
     """An app on the run's database whose Redis is a closed port (``app`` migrated the DB)."""
     url = f"redis://127.0.0.1:{closed_port()}/0"
-    return make_app(REDIS_URL=url, RATELIMIT_STORAGE_URI="memory://")
+    # the limiter is one object shared by every app of the run and keeps the last app's storage:
+    # it stays on the run's Redis (flushed after each test), never a closed port or memory
+    return make_app(REDIS_URL=url, RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"])
 
 
 @pytest.fixture
@@ -59,10 +61,10 @@ def clean_storage(app, app_ctx):
 
 
 @pytest.fixture(scope="session")
-def stripe_redis_down_app(make_stripe_app):  # noqa: F811  (the imported fixture)
-    """Payments on (the fake Stripe), Redis a closed port."""
+def stripe_redis_down_app(make_stripe_app, app):  # noqa: F811  (the imported fixture)
+    """Payments on (the fake Stripe), Redis a closed port (rate limits on the run's Redis)."""
     return make_stripe_app(REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0",
-                           RATELIMIT_STORAGE_URI="memory://")
+                           RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"])
 
 
 @pytest.fixture
