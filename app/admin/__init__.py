@@ -16,6 +16,7 @@ from app.admin import security
 from app.admin import session as admin_session
 from app.admin.audit_log import AuditView
 from app.admin.home import AdminHomeView
+from app.admin.orders import OrdersView
 from app.admin.payments import PaymentsView
 from app.admin.renders import RenderJobsView
 from app.admin.routes import bp
@@ -40,6 +41,6 @@ def init_app(app: Flask) -> None:
     console = Admin(app, name="Waveframe console", url="/admin", theme=THEME,
                     index_view=AdminHomeView(name="Home", url="/admin"),
                     csp_nonce_generator=security.nonce)
-    for view in (UsersView(), PaymentsView(), RenderJobsView(), AuditView()):
+    for view in (UsersView(), PaymentsView(), RenderJobsView(), AuditView(), OrdersView()):
         console.add_view(view)
     app.extensions["waveframe_admin"] = console

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_admin.form import SecureForm
-from wtforms import EmailField, PasswordField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, IntegerField, PasswordField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 
 class LoginForm(SecureForm):
@@ -18,6 +18,10 @@ class LogoutForm(SecureForm):
     """No fields: the CSRF token alone (logging someone out from another site is refused too)."""
 
 
+class ConfirmForm(SecureForm):
+    """A one-click action (a button): the CSRF token alone."""
+
+
 class ReasonForm(SecureForm):
     """An action that needs a written reason (kept in the audit row). Subclass to add fields:
 
@@ -27,6 +31,14 @@ class ReasonForm(SecureForm):
 
     reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)],
                            render_kw={"rows": 3})
+
+
+class RefundForm(ReasonForm):
+    """A refund: empty amount refunds all that is left; otherwise cents (smallest unit)."""
+
+    amount = IntegerField("Amount in cents (empty: all that is left)",
+                          validators=[Optional(), NumberRange(min=1)],
+                          render_kw={"inputmode": "numeric"})
 
 
 def csrf_failed(form: SecureForm) -> bool:

@@ -9,13 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import flash, redirect, request, url_for
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from markupsafe import Markup
 
 from app.admin import audit
+from app.admin.access import current_admin, forbidden
 from app.admin.base import AdminModelView, enum_filters
+from app.admin.forms import ConfirmForm, csrf_failed
+from app.delivery.video_actions import delete_stored_video, resend_video_ready_email
+from app.errors import ApiError, Conflict
+from app.extensions import db
 from app.models import RenderJob, RenderStatus
 from app.rendering import catalog
+from app.renders.failed_jobs import requeue_failed
 from app.renders.service import cancel_render, retry_render
 
 COLUMNS = ("id", "user.email", "status", "template", "last_error", "attempts", "queue_wait",
@@ -60,6 +69,44 @@ def _rtf(_view, _context, job, _name) -> str:
     return "" if value is None else f"{value:.2f}x"
 
 
+def order_link(_view, _context, job, _name) -> Markup:
+    """The id, linking to the order page (everything about this render)."""
+    value = str(job.id)
+    return Markup('<a href="{}" title="{}"><code>{}</code></a>').format(
+        url_for("admin_orders.order", job_id=value), f"Order page of {value}", value[:8])
+
+
+def _changes_record(action_name: str, job_id, changes: dict, **extra) -> None:
+    """Audit a service's ``changes`` ({field: {before, after}}) on a render job."""
+    audit.record(action_name, "render_job", job_id,
+                 before={k: v["before"] for k, v in changes.items()},
+                 after={**{k: v["after"] for k, v in changes.items()}, **extra})
+
+
+def requeue_job(job: RenderJob) -> None:
+    """Requeue the job's current attempt from the failed registry (audited)."""
+    if not job.rq_job_id:
+        raise Conflict("This render never had a queued attempt.", code="invalid_render_state")
+    result = requeue_failed(job.rq_job_id, actor_id=current_admin().id)
+    _changes_record("render.requeue_failed", job.id, result.changes)
+
+
+def delete_video(job: RenderJob) -> None:
+    result = delete_stored_video(job.id, actor_id=current_admin().id)
+    _changes_record("render.delete_video", job.id, result.changes,
+                    objects_deleted=result.objects_deleted)
+
+
+def resend_email(job: RenderJob) -> None:
+    result = resend_video_ready_email(job.id, actor_id=current_admin().id)
+    _changes_record("render.resend_email", job.id, result.changes, recipient=result.recipient)
+
+
+ONE_ROW = {"requeue_one": (requeue_job, "Requeued"),
+           "delete_video_one": (delete_video, "Deleted the video"),
+           "resend_email_one": (resend_email, "Resent the email")}
+
+
 def _template(_view, _context, job, _name) -> str:
     return str((job.config or {}).get("template", ""))
 
@@ -93,8 +140,9 @@ class RenderJobsView(AdminModelView):
     column_labels = {"user.email": "Owner", "queue_wait": "Queue wait",
                      "real_time_factor": "Real-time factor", "last_error": "Last error",
                      "audio_filename": "audio file"}
-    column_formatters = {"duration": _duration, "queue_wait": _queue_wait, "real_time_factor": _rtf,
-                         "template": _template, "last_error": _last_error}
+    column_formatters = {"id": order_link, "duration": _duration, "queue_wait": _queue_wait,
+                         "real_time_factor": _rtf, "template": _template,
+                         "last_error": _last_error}
     column_default_sort = ("created_at", True)
 
     def __init__(self):
@@ -116,3 +164,49 @@ class RenderJobsView(AdminModelView):
     @action("cancel", "Cancel", "Cancel the selected unfinished renders?")
     def action_cancel(self, ids):
         self._change(ids, "render.cancel", lambda job: cancel_render(job, reason="admin"), done="Canceled")
+
+    @action("requeue", "Requeue from the failed registry",
+            "Requeue the failed attempt of the selected renders?")
+    def action_requeue(self, ids):
+        self.run_action(ids, requeue_job, done="Requeued")
+
+    @action("delete_video", "Delete the stored video", "Delete the stored video of the selected "
+            "renders now (the download then answers 410)?")
+    def action_delete_video(self, ids):
+        self.run_action(ids, delete_video, done="Deleted the video")
+
+    @action("resend_email", "Resend the delivery email",
+            "Send the video-ready email of the selected renders again?")
+    def action_resend_email(self, ids):
+        self.run_action(ids, resend_email, done="Resent the email")
+
+    def _one(self, name: str, job_id: str):
+        """One action on one render from its order page (a POST: operators only)."""
+        form = ConfirmForm(request.form)
+        if not form.validate() and csrf_failed(form):
+            page, _status = forbidden("The form expired or did not come from this console; "
+                                      "reload the page and try again.")
+            return page, 400
+        act, done = ONE_ROW[name]
+        job = db.session.get(RenderJob, self._parse_id(job_id)) if self._parse_id(job_id) else None
+        if job is None:
+            return forbidden("No render job with this id.")[0], 404
+        try:
+            act(job)
+            flash(f"{done}.", "success")
+        except ApiError as exc:
+            db.session.rollback()
+            flash(f"Refused — {exc.message}", "error")
+        return redirect(url_for("admin_orders.order", job_id=job_id), 303)
+
+    @expose("/<job_id>/requeue", methods=("POST",))
+    def requeue_one(self, job_id):
+        return self._one("requeue_one", job_id)
+
+    @expose("/<job_id>/delete-video", methods=("POST",))
+    def delete_video_one(self, job_id):
+        return self._one("delete_video_one", job_id)
+
+    @expose("/<job_id>/resend-email", methods=("POST",))
+    def resend_email_one(self, job_id):
+        return self._one("resend_email_one", job_id)

@@ -13,3 +13,9 @@ document.addEventListener('click', function (event) {
   var href = link.getAttribute('href') || '';
   if (href === '#' || href.indexOf('javascript:') === 0) event.preventDefault();
 });
+
+// A form with data-confirm asks first (e.g. deleting a stored video).
+document.addEventListener('submit', function (event) {
+  var message = event.target.getAttribute('data-confirm');
+  if (message && !window.confirm(message)) event.preventDefault();
+});

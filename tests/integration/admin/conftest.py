@@ -22,6 +22,11 @@ from tests.integration.payments.conftest import (  # noqa: F401  (the local fake
     _reset_fake_stripe,
     fake_stripe,
     make_stripe_app,
+    paid_job,
+    pay,
+    pay_client,
+    pay_ctx,
+    stripe_app,
 )
 from tests.support.fake_sendgrid import fake_sendgrid, fake_sendgrid_server  # noqa: F401
 from tests.support.job_runner import JobRunner
