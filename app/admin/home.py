@@ -51,7 +51,7 @@ class AdminHomeView(AdminAccessMixin, AdminIndexView):
             result = requeue_failed(rq_job_id, actor_id=current_admin().id)
         except ApiError as exc:
             flash(f"Refused — {rq_job_id}: {exc.message}", "error")
-            return redirect(url_for(".index")), 303
+            return redirect(url_for(".index"))
         changes = result.changes
         audit.record("render.requeue_failed" if result.render_job_id else "task.requeue_failed",
                      "render_job" if result.render_job_id else "rq_job",
@@ -60,4 +60,4 @@ class AdminHomeView(AdminAccessMixin, AdminIndexView):
                      after={"failed_job": None, "new_job": result.new_job_id,
                             **{k: v["after"] for k, v in changes.items()}})
         flash(f"Requeued {rq_job_id} as {result.new_job_id} on {result.queue}.", "success")
-        return redirect(url_for(".index")), 303
+        return redirect(url_for(".index"))

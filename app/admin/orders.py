@@ -45,7 +45,7 @@ class OrdersView(AdminView):
         job_id = (request.args.get("job_id") or "").strip()
         if job_id:
             return redirect(url_for(".order", job_id=job_id))
-        return redirect(url_for("admin_renders.index_view"))
+        return self.render("admin/order_lookup.html")
 
     @expose("/<job_id>")
     def order(self, job_id):

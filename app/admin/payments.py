@@ -91,7 +91,7 @@ class PaymentsView(AdminModelView):
                                         "refunded_now": change.amount})
                     flash(f"Refund of {change.amount / 100:.2f} {change.currency.upper()}: "
                           f"{change.outcome.replace('_', ' ')}.", "success")
-                    return redirect(order_url, 303)
+                    return redirect(order_url)
         remaining = payment.refundable_amount
         return self.render(
             "admin/action_form.html", form=form, title=f"Refund payment {str(payment.id)[:8]}",

@@ -197,7 +197,7 @@ class RenderJobsView(AdminModelView):
         except ApiError as exc:
             db.session.rollback()
             flash(f"Refused — {exc.message}", "error")
-        return redirect(url_for("admin_orders.order", job_id=job_id), 303)
+        return redirect(url_for("admin_orders.order", job_id=job_id))
 
     @expose("/<job_id>/requeue", methods=("POST",))
     def requeue_one(self, job_id):

@@ -5,5 +5,7 @@ from tests.e2e.frontend.conftest import (  # noqa: F401  (fixtures, used by name
     artifacts,
     browse,
     chromium,
+    fake_stripe,
     live_server,
+    paid_server,
 )
