@@ -5,6 +5,7 @@ really failed in RQ, refunds part of a payment; a viewer sees the same pages and
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
@@ -13,7 +14,7 @@ from app.accounts.service import create_admin
 from app.adapters import get_billing
 from app.adapters.billing import CheckoutRequest
 from app.extensions import db
-from app.models import AuditEvent, Payment, PaymentStatus, RenderJob, RenderStatus, utcnow
+from app.models import AuditEvent, PaymentStatus, RenderJob, RenderStatus, utcnow
 from app.renders.queueing import queue_render
 from app.tasks.queues import get_queue
 from tests.support import dashboard_seed, factories
@@ -66,8 +67,8 @@ def failed_render(app) -> RenderJob:
     return job
 
 
-def paid_payment(app) -> Payment:
-    """A paid 2.99 USD payment whose Checkout Session the fake Stripe knows."""
+def paid_payment(app) -> SimpleNamespace:
+    """A paid 2.99 USD payment whose Checkout Session the fake Stripe knows (its ids)."""
     with app.app_context():
         job = factories.make_render_job(status=RenderStatus.COMPLETED, price_amount=299,
                                         completed_at=utcnow())
@@ -76,9 +77,11 @@ def paid_payment(app) -> Payment:
             client_reference_id=str(job.id), metadata={"render_job_id": str(job.id)},
             customer_email=None, success_url="https://w.test/ok", cancel_url="https://w.test/no",
             idempotency_key=f"test-{uuid.uuid4()}"))
-        return factories.make_payment(job, checkout_session_id=session.id, amount=299,
-                                      status=PaymentStatus.PAID, paid_at=utcnow(),
-                                      payment_intent_id=f"pi_test_{uuid.uuid4().hex[:12]}")
+        payment = factories.make_payment(job, checkout_session_id=session.id, amount=299,
+                                         status=PaymentStatus.PAID, paid_at=utcnow(),
+                                         payment_intent_id=f"pi_test_{uuid.uuid4().hex[:12]}")
+        return SimpleNamespace(id=payment.id, render_job_id=payment.render_job_id,
+                               payment_intent_id=payment.payment_intent_id)
 
 
 def test_operator_requeues_and_refunds_and_a_viewer_is_refused(browse, paid_server, fake_stripe,
@@ -128,14 +131,18 @@ def test_operator_requeues_and_refunds_and_a_viewer_is_refused(browse, paid_serv
     page.get_by_role("link", name="Audit trail").click()
     expect(page.get_by_role("cell", name="payment.refund")).to_be_visible()
     page.get_by_role("link", name="Payments").click()
-    expect(page.get_by_text("partially refunded")).to_be_visible()
+    row = page.get_by_role("row").filter(
+        has=page.get_by_role("link", name=str(payment.render_job_id)[:8]))
+    expect(row.get_by_test_id("refund-state")).to_have_text("partially refunded")
 
     # a viewer sees the same pages; every action is refused and changes nothing
     viewer = browse(paid_server)
     log_in(viewer, "victor@example.com")
     vpage = viewer.page
-    expect(vpage.get_by_test_id("status-completed")).to_have_text(
-        dashboard_seed.EXPECTED["status-completed"])
+    expect(vpage.get_by_test_id("status-completed")).to_have_text("3")  # the seeded 2 + the paid one
+    expect(vpage.get_by_test_id("money-eur").locator("td")).to_have_text(
+        ["EUR", *dashboard_seed.MONEY["eur"]])
+    expect(vpage.get_by_role("button", name="Requeue")).to_have_count(0)
     vpage.goto(f"/admin/orders/{payment.render_job_id}")
     expect(vpage.get_by_test_id("payment-state")).to_have_text("partially_refunded")
     expect(vpage.get_by_role("link", name="Refund…")).to_have_count(0)
