@@ -39,6 +39,9 @@ class RefundForm(ReasonForm):
     amount = IntegerField("Amount in cents (empty: all that is left)",
                           validators=[Optional(), NumberRange(min=1)],
                           render_kw={"inputmode": "numeric"})
+    # after the amount on the page (WTForms orders fields by definition)
+    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)],
+                           render_kw={"rows": 3})
 
 
 def csrf_failed(form: SecureForm) -> bool:

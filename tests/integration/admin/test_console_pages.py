@@ -182,7 +182,7 @@ def test_a_partial_refund_reaches_stripe_shows_as_partial_and_is_audited(fake_st
     listing = client.get("/admin/payments/").get_data(as_text=True)
     assert "partially refunded" in listing
     order = client.get(f"/admin/orders/{payment.render_job_id}").get_data(as_text=True)
-    assert shown(order, "payment-state") == "partially_refunded"
+    assert shown(order, "payment-state") == "partially refunded"
     assert shown(order, "payment-refunded") == "1.00 USD"
     assert "payment.refund" in order and "one frame glitched" in order
 
