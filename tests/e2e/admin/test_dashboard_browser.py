@@ -9,6 +9,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+import redis
 from playwright.sync_api import expect
 
 from app.accounts.service import create_admin
@@ -18,8 +19,10 @@ from app.extensions import db
 from app.models import AuditEvent, PaymentStatus, RenderJob, RenderStatus, utcnow
 from app.renders.queueing import queue_render
 from app.tasks.queues import get_queue
+from tests.e2e.frontend.conftest import LiveServer
 from tests.support import dashboard_seed, factories
 from tests.support.job_runner import JobRunner
+from tests.support.private_redis import PrivateRedis
 
 pytestmark = pytest.mark.slow
 
@@ -172,3 +175,39 @@ def test_operator_requeues_and_refunds_and_a_viewer_is_refused(browse, paid_serv
     for web in (operator, viewer):
         assert web.page.evaluate("window.__cspViolations") == []
         assert web.problems == []
+
+
+def test_the_order_page_says_unavailable_when_the_queue_cannot_be_read(
+        browse, make_app, app, app_ctx, tmp_path):
+    """A server on a Redis of its own, which then refuses every key but the console's sessions:
+    the RQ section of the order page and the dashboard's queue sections say "unavailable"."""
+    private = PrivateRedis(tmp_path / "redis").start()
+    own = make_app(REDIS_URL=private.url,
+                   RATELIMIT_STORAGE_URI=app.config["RATELIMIT_STORAGE_URI"])
+    conn = redis.Redis.from_url(private.url)
+    try:
+        with LiveServer(own) as server:
+            create_admin("olga@example.com", PASSWORD, "operator")
+            job = factories.make_render_job(status=RenderStatus.FAILED, attempts=1,
+                                            rq_job_id="render-gone-1", failed_at=utcnow(),
+                                            error_code="render_failed",
+                                            error_message="ffmpeg exited with 1")
+            web = browse(server)
+            log_in(web, "olga@example.com")
+            conn.execute_command("ACL", "SETUSER", "default", "resetkeys",
+                                 f"~{own.config['REDIS_KEY_PREFIX']}admin-session:*")
+            page = web.goto(f"/admin/orders/{job.id}")
+            expect(page.get_by_test_id("order-unavailable")).to_contain_text(
+                "Unavailable now: the queue (RQ).")
+            expect(page.get_by_test_id("order-rq")).to_contain_text("Unavailable")
+            expect(page.get_by_test_id("order-rq")).to_contain_text("Redis cannot be reached")
+            expect(page.get_by_test_id("order-status")).to_contain_text("failed")
+            shoot(web, "order-unavailable")
+            page = web.goto("/admin/")
+            expect(page.get_by_test_id("queue-depths")).to_contain_text("Unavailable")
+            expect(page.get_by_test_id("failures")).to_contain_text("Unavailable")
+            expect(page.get_by_test_id("status-failed")).to_have_text("1")
+            assert web.problems == []
+    finally:
+        conn.close()
+        private.stop()

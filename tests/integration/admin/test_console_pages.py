@@ -101,7 +101,8 @@ def test_with_the_queue_unreadable_dashboard_and_order_page_say_unavailable(queu
     assert shown(html, "status-failed") == "1"  # the database's sections are there
     assert order.status_code == 200
     html = order.get_data(as_text=True)
-    assert "Unavailable now: rq_job" in html
+    assert " ".join(shown(html, "order-unavailable").split()).startswith(
+        "Unavailable now: the queue (RQ).")
     rq = html.split('data-testid="order-rq"', 1)[1][:600]
     assert "Unavailable" in rq and "Redis cannot be reached" in rq
     assert shown(html, "order-status").startswith("failed")
