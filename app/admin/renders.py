@@ -137,7 +137,7 @@ class RenderJobsView(AdminModelView):
                       "created_at")
     column_searchable_list = ("user.email", "audio_filename")
     column_choices = {"status": [(s.value, s.value) for s in RenderStatus]}
-    column_labels = {"user.email": "Owner", "queue_wait": "Queue wait",
+    column_labels = {"id": "Order", "user.email": "Owner", "queue_wait": "Queue wait",
                      "real_time_factor": "Real-time factor", "last_error": "Last error",
                      "audio_filename": "audio file"}
     column_formatters = {"id": order_link, "duration": _duration, "queue_wait": _queue_wait,

@@ -238,3 +238,23 @@ def test_a_viewer_sees_the_pages_and_every_action_answers_403(viewer_client, fin
     assert AuditEvent.query.filter(AuditEvent.action.notin_(["login"])).count() == 0
     db.session.expire_all()
     assert db.session.get(RenderJob, job.id).status == RenderStatus.COMPLETED
+
+
+def test_list_actions_refuse_per_row_and_act_on_the_rest(operator_client, finished_job,
+                                                         fake_sendgrid):
+    done = finished_job()
+    queued = factories.make_render_job(status=RenderStatus.QUEUED)
+    token = page_token(operator_client, "/admin/renders/")
+
+    page = operator_client.post("/admin/renders/action/", follow_redirects=True, data={
+        "csrf_token": token, "action": "delete_video", "rowid": [str(done.id), str(queued.id)]})
+
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Deleted the video: 1 row(s)." in html
+    assert f"Refused — {queued.id}: The render is queued" in html
+    db.session.expire_all()
+    assert db.session.get(RenderJob, done.id).status == RenderStatus.EXPIRED
+    assert db.session.get(RenderJob, queued.id).status == RenderStatus.QUEUED
+    assert [e.target_id for e in AuditEvent.query.filter_by(action="render.delete_video")] == [
+        str(done.id)]
