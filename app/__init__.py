@@ -16,6 +16,7 @@ from flask import Flask
 from app import (
     accounts,
     adapters,
+    admin,
     delivery,
     frontend,
     models,  # noqa: F401  (registers the tables with the metadata)
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 # The domains with something to register (blueprints, periodic tasks), in the order their
 # blueprints appear in the OpenAPI document. Mail has none: others call it.
-DOMAINS = (payments, delivery, renders, accounts, frontend)
+DOMAINS = (payments, delivery, renders, accounts, frontend, admin)
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 

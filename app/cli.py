@@ -1,6 +1,6 @@
 """The one place CLI commands are registered: each package's ``cli.COMMANDS``.
 
-    flask create-admin EMAIL | flask users disable/enable EMAIL     (app/accounts/cli.py)
+    flask create-admin EMAIL [--role R] | flask users set-role/disable/enable EMAIL  (app/accounts/cli.py)
     flask render AUDIO -o OUT.mp4                                  (app/renders/cli.py)
     flask payments refund JOB_ID                                   (app/payments/cli.py)
     flask storage usage [PREFIX]                                   (app/delivery/cli.py)

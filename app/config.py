@@ -140,6 +140,9 @@ class Config:
         # nothing in front (the embedded default, `make run`) a client could otherwise choose its
         # own IP address (and reset per-IP limits). Production (Railway's one proxy) defaults to 1.
         self.PROXY_HOPS = _int(env, "PROXY_HOPS", 1 if self.APP_ENV == "production" else 0)
+        # The admin console's session cookie (app/admin/session.py): Secure in production.
+        self.SESSION_COOKIE_SECURE = _bool(env.get("SESSION_COOKIE_SECURE"), self.APP_ENV == "production")
+        self.ADMIN_SESSION_SECONDS = _int(env, "ADMIN_SESSION_SECONDS", 8 * 3600)
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         self.LOG_FORMAT = env.get("LOG_FORMAT", "json")
         # GET /metrics wants "Authorization: Bearer <METRICS_TOKEN>" when set; in production

@@ -31,7 +31,7 @@ from app.accounts.tokens import (
 from app.errors import Conflict, Forbidden, InvalidField, NotFound, ServiceUnavailable, Unauthorized
 from app.extensions import db
 from app.mail.queueing import queue_email
-from app.models import User, utcnow
+from app.models import AdminRole, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,12 @@ def register(email: str, password: str) -> AuthSession:
 INVALID_CREDENTIALS = "The email or password is incorrect."
 
 
-def login(email: str, password: str) -> AuthSession:
+def authenticate(email: str, password: str) -> User:
+    """The active account these credentials open (raises 401/403 as ``login`` answers them).
+
+    Records the login (``last_login_at``, a rehash with the current parameters); issues nothing:
+    ``login`` adds the API tokens, the admin console its own session.
+    """
     try:
         user = find_user_by_email(normalize_email(email))
     except InvalidField:
@@ -130,7 +135,11 @@ def login(email: str, password: str) -> AuthSession:
     user.last_login_at = utcnow()
     db.session.commit()
     log.info("login_succeeded", extra={"user_id": str(user.id)})
-    return _session(user)
+    return user
+
+
+def login(email: str, password: str) -> AuthSession:
+    return _session(authenticate(email, password))
 
 
 def refresh_access_token(user: User, refresh_claims: dict) -> str:
@@ -180,13 +189,40 @@ def update_account(user: User, *, current_password: str, email: str | None = Non
     return AccountUpdate(user=user, tokens=None)
 
 
-# -- administration (CLI) ------------------------------------------------------------------
+# -- administration (CLI and the admin console) ---------------------------------------------
 
-def create_admin(email: str, password: str) -> tuple[User, bool]:
+ROLE_NONE = "none"  # what ``set_admin_role`` takes to make an administrator a customer again
+
+
+def parse_admin_role(role: str | None) -> AdminRole | None:
+    """``viewer`` / ``operator`` -> the role, ``none`` (or None) -> no role; anything else 422."""
+    if role is None or role == ROLE_NONE:
+        return None
+    try:
+        return AdminRole(role)
+    except ValueError:
+        choices = [r.value for r in AdminRole] + [ROLE_NONE]
+        raise InvalidField(f"Unknown role {role!r}; use one of {', '.join(choices)}.",
+                           fields={"role": [f"Must be one of {', '.join(choices)}."]}) from None
+
+
+def _user_by_email(email: str) -> User:
+    user = find_user_by_email(email)
+    if user is None:
+        raise NotFound(f"No account with the email {email.strip().lower()}.", code="user_not_found")
+    return user
+
+
+def create_admin(email: str, password: str,
+                 role: AdminRole | str = AdminRole.OPERATOR) -> tuple[User, bool]:
     """Create an administrator, or promote (and re-password) an existing account.
 
     Returns the user and whether it was created.
     """
+    admin_role = parse_admin_role(str(role))
+    if admin_role is None:
+        raise InvalidField("An administrator needs a role: viewer or operator.",
+                           fields={"role": ["Must be viewer or operator."]})
     email = normalize_email(email)
     check_password_policy(password, email=email)
     user = find_user_by_email(email)
@@ -197,21 +233,45 @@ def create_admin(email: str, password: str) -> tuple[User, bool]:
     else:
         user.password_hash = hash_password(password)
         revoke_all_before_now(user)
-    user.is_admin = True
+    user.admin_role = admin_role.value
     user.is_active = True
     db.session.commit()
-    log.info("admin_created" if created else "admin_promoted", extra={"user_id": str(user.id)})
+    log.info("admin_created" if created else "admin_promoted",
+             extra={"user_id": str(user.id), "role": admin_role.value})
     return user, created
 
 
-def set_user_active(email: str, active: bool) -> User:
+def set_admin_role(user: User, role: AdminRole | str | None) -> User:
+    """Give ``viewer`` or ``operator``, or take the role away (``none``/None)."""
+    admin_role = parse_admin_role(None if role is None else str(role))
+    user.admin_role = admin_role.value if admin_role else None
+    db.session.commit()
+    log.info("admin_role_set", extra={"user_id": str(user.id),
+                                      "role": admin_role.value if admin_role else ROLE_NONE})
+    return user
+
+
+def set_admin_role_by_email(email: str, role: str) -> User:
+    return set_admin_role(_user_by_email(email), role)
+
+
+def set_active(user: User, active: bool) -> User:
     """Disable (every token stops working at once) or re-enable an account."""
-    user = find_user_by_email(email)
-    if user is None:
-        raise NotFound(f"No account with the email {email.strip().lower()}.", code="user_not_found")
     user.is_active = active
     if not active:
         revoke_all_before_now(user)
     db.session.commit()
     log.info("user_enabled" if active else "user_disabled", extra={"user_id": str(user.id)})
+    return user
+
+
+def set_user_active(email: str, active: bool) -> User:
+    return set_active(_user_by_email(email), active)
+
+
+def log_out_everywhere(user: User) -> User:
+    """Every token (and admin console session) issued so far stops working; the password stays."""
+    revoke_all_before_now(user)
+    db.session.commit()
+    log.info("user_logged_out_everywhere", extra={"user_id": str(user.id)})
     return user

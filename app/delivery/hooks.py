@@ -29,21 +29,26 @@ def on_video_kept(job: RenderJob) -> None:
     if job.video_expires_at is None and job.completed_at is not None:
         job.video_expires_at = video_expiry(job.completed_at)
         db.session.commit()
+    queue_email(to=job.user.email, template=VIDEO_READY, kind=VIDEO_READY, user_id=job.user_id,
+                render_job_id=job.id, context=video_ready_context(job))
+
+
+def video_ready_context(job: RenderJob) -> dict:
+    """What the "video ready" email says, with a fresh download link."""
     try:
         link = issue_download_link(job)
     except UpstreamError:
         link = None  # the email then points at the app, which issues a fresh link
     duration = job.output_duration or job.audio_duration
-    queue_email(to=job.user.email, template=VIDEO_READY, kind=VIDEO_READY, user_id=job.user_id,
-                render_job_id=job.id, context={
-                    "title": _title(job),
-                    "duration": format_duration(duration),
-                    "download_url": link.url if link else "",
-                    "link_expires_at": format_instant(link.expires_at) if link else "",
-                    "video_expires_at": format_instant(job.video_expires_at),
-                    "retention_days": int(current_app.config["VIDEO_RETENTION_DAYS"]),
-                    "render_id": str(job.id),
-                })
+    return {
+        "title": _title(job),
+        "duration": format_duration(duration),
+        "download_url": link.url if link else "",
+        "link_expires_at": format_instant(link.expires_at) if link else "",
+        "video_expires_at": format_instant(job.video_expires_at),
+        "retention_days": int(current_app.config["VIDEO_RETENTION_DAYS"]),
+        "render_id": str(job.id),
+    }
 
 
 def on_render_failed(job: RenderJob) -> None:

@@ -54,8 +54,14 @@ class DownloadLink:
 
 
 def issue_download_link(job: RenderJob, *, now: datetime | None = None) -> DownloadLink:
-    """A fresh link to the job's video; the job must be completed and its video kept."""
+    """A fresh link to the job's video; the job must be completed and its video kept.
+
+    Records the link's expiry on the row (``last_link_expires_at``); the caller commits.
+    """
     now = now or utcnow()
+    if job.video_deleted_at is not None:
+        raise Gone("This video was deleted by an administrator.", code="video_deleted",
+                   details={"deleted_at": _iso(job.video_deleted_at)})
     if job.status == RenderStatus.EXPIRED or (job.video_expires_at and job.video_expires_at <= now):
         raise Gone("This video has passed its retention period and was deleted.",
                    code="video_expired", details={"expired_at": _iso(job.expired_at
@@ -78,6 +84,7 @@ def issue_download_link(job: RenderJob, *, now: datetime | None = None) -> Downl
                                                  "error_type": type(exc).__name__})
         raise UpstreamError("A download link could not be created; try again shortly.") from exc
     log.info("download_link_issued", extra={"render_job_id": str(job.id), "ttl_seconds": ttl})
+    job.last_link_expires_at = expires_at  # committed by the caller (the order page shows it)
     return DownloadLink(url=url, expires_at=expires_at)
 
 
@@ -86,7 +93,9 @@ def download_link_for(user: User, job_id: uuid.UUID) -> DownloadLink:
     job = db.session.get(RenderJob, job_id)
     if job is None or job.user_id != user.id:
         raise NotFound("No render with this id.", code="render_not_found")
-    return issue_download_link(job)
+    link = issue_download_link(job)
+    db.session.commit()
+    return link
 
 
 @dataclass(frozen=True)

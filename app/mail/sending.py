@@ -53,12 +53,13 @@ def deliver_email(delivery_id: str, template: str, sealed_context: str) -> str |
 
     mailer = get_mailer()
     try:
-        message_id = mailer.send(message)
+        message_id, status = mailer.send_with_status(message)
     except EmailSendError as exc:
         if not exc.retryable:
-            mark_email_failed(delivery_id, exc.summary)
+            mark_email_failed(delivery_id, exc.summary, provider_status=exc.status)
             raise EmailRejected(exc.summary) from None
         delivery.last_error = exc.summary
+        delivery.provider_status = exc.status
         db.session.commit()
         observe_email(delivery.kind, "deferred")
         log.warning("email_send_deferred", extra={"delivery_id": delivery_id, "kind": delivery.kind,
@@ -67,6 +68,7 @@ def deliver_email(delivery_id: str, template: str, sealed_context: str) -> str |
 
     delivery.status = SENT
     delivery.provider_message_id = message_id or None
+    delivery.provider_status = status
     delivery.sent_at = utcnow()
     delivery.last_error = None
     db.session.commit()
@@ -76,14 +78,18 @@ def deliver_email(delivery_id: str, template: str, sealed_context: str) -> str |
     return message_id
 
 
-def mark_email_failed(delivery_id: str, summary: str) -> None:
-    """Record the final failure of a delivery (no secret: ``summary`` is a status or a class)."""
+def mark_email_failed(delivery_id: str, summary: str, *,
+                      provider_status: int | None = None) -> None:
+    """Record the final failure of a delivery (no secret: ``summary`` is a status or a class;
+    ``provider_status`` the provider's HTTP status, when it answered one)."""
     db.session.rollback()
     delivery = db.session.get(EmailDelivery, uuid.UUID(delivery_id))
     if delivery is None or delivery.status in (SENT, FAILED):
         return
     delivery.status = FAILED
     delivery.last_error = summary
+    if provider_status is not None:
+        delivery.provider_status = provider_status
     db.session.commit()
     observe_email(delivery.kind, FAILED)
     log.error("email_failed", extra={"delivery_id": delivery_id, "kind": delivery.kind,

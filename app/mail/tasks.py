@@ -24,11 +24,12 @@ def record_email_failure(job: Job, connection, exc_type, exc_value, traceback) -
     log_job_failure(job, connection, exc_type, exc_value, traceback)
     if not is_final_attempt(job) or not job.args:
         return
+    status = None
     if isinstance(exc_value, EmailSendError):
-        summary = exc_value.summary
+        summary, status = exc_value.summary, exc_value.status
     else:
         summary = f"send failed ({exc_type.__name__ if exc_type else 'unknown error'})"
-    mark_email_failed(job.args[0], summary)
+    mark_email_failed(job.args[0], summary, provider_status=status)
 
 
 @task(queue=DEFAULT, timeout=60, retries=len(RETRY_INTERVALS), retry_intervals=RETRY_INTERVALS,

@@ -18,6 +18,17 @@ class PaymentStatus(enum.StrEnum):
     REFUNDED = "refunded"
 
 
+# The derived state of a paid payment part of which was refunded (its status stays ``paid``: the
+# render it paid for goes on; ``refunded`` is reached when the whole amount went back).
+PARTIALLY_REFUNDED = "partially_refunded"
+
+
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class Payment(UUIDPrimaryKey, Timestamps, Model):
     __tablename__ = "payments"
     __table_args__ = (sa.Index("ix_payments_user_id_created_at", "user_id", "created_at"),)
@@ -39,11 +50,54 @@ class Payment(UUIDPrimaryKey, Timestamps, Model):
     refund_id: Mapped[str | None] = mapped_column(sa.String(255))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What Stripe has refunded so far (smallest currency unit): the succeeded refunds' sum.
+    refunded_amount: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0,
+                                                 server_default="0")
 
     render_job = relationship("RenderJob", back_populates="payments")
+    refunds = relationship("PaymentRefund", back_populates="payment", lazy="select",
+                           order_by="PaymentRefund.created_at")
+
+    @property
+    def refundable_amount(self) -> int:
+        """What may still be refunded (succeeded refunds deducted; pending ones are not)."""
+        if self.status != PaymentStatus.PAID:
+            return 0
+        return max(self.amount - (self.refunded_amount or 0), 0)
+
+    @property
+    def refund_state(self) -> str:
+        """The payment as an operator reads it: its status, or ``partially_refunded`` for a paid
+        payment part of which went back (``refunded`` once all of it did)."""
+        if self.status == PaymentStatus.PAID and (self.refunded_amount or 0) > 0:
+            return PARTIALLY_REFUNDED
+        return str(self.status)
 
     def __repr__(self) -> str:
         return f"<Payment {self.id} {self.status}>"
+
+
+class PaymentRefund(UUIDPrimaryKey, Timestamps, Model):
+    """One refund of (part of) a payment: who asked, why, and what Stripe answered."""
+
+    __tablename__ = "payment_refunds"
+
+    payment_id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, sa.ForeignKey("payments.id", ondelete="CASCADE"), nullable=False, index=True)
+    amount: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    reason: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    stripe_refund_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    status: Mapped[str] = mapped_column(
+        sa.Enum(RefundStatus, name="refund_status", native_enum=False, create_constraint=True,
+                values_callable=lambda e: [m.value for m in e], length=16),
+        nullable=False, default=RefundStatus.PENDING)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.Uuid, sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    payment = relationship("Payment", back_populates="refunds")
+
+    def __repr__(self) -> str:
+        return f"<PaymentRefund {self.id} {self.amount} {self.status}>"
 
 
 class StripeEvent(Model):

@@ -89,6 +89,8 @@ class RenderJob(UUIDPrimaryKey, Timestamps, Model):
     output_duration: Mapped[float | None] = mapped_column(sa.Float)
     output_checksum: Mapped[str | None] = mapped_column(sa.String(64))
     video_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    video_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # by an operator
+    last_link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # newest link's
 
     # Progress and execution
     progress: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)

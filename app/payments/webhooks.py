@@ -21,10 +21,24 @@ from app.adapters import get_billing
 from app.adapters.billing import InvalidWebhook
 from app.errors import BadRequest, ServiceUnavailable
 from app.extensions import db
-from app.models import Payment, PaymentStatus, RenderJob, StripeEvent, utcnow
+from app.models import (
+    PARTIALLY_REFUNDED,
+    Payment,
+    PaymentStatus,
+    RefundStatus,
+    RenderJob,
+    StripeEvent,
+    utcnow,
+)
 from app.payments.errors import payments_disabled_error
 from app.payments.fulfilment import AfterCommit, settle_paid
-from app.payments.refunds import apply_refund
+from app.payments.refund_records import (
+    REPORTED_BY_STRIPE,
+    add_refund,
+    mark_succeeded,
+    refund_by_stripe_id,
+)
+from app.payments.refunds import apply_refund, record_refund_succeeded
 from app.payments.rows import lock_payment_where
 from app.web.metrics import observe_webhook
 
@@ -157,13 +171,35 @@ def _refunded_payment(payment_intent_id: str | None) -> tuple[RenderJob | None, 
 
 
 def on_charge_refunded(charge: dict[str, Any], after_commit: AfterCommit) -> str:
-    if not charge.get("refunded"):
-        return "partial_refund_ignored"  # only a full refund undoes the purchase
     job, payment = _refunded_payment(_intent_id(charge))
     if payment is None:
         return "unknown_payment"
     refunds = (charge.get("refunds") or {}).get("data") or []
-    return apply_refund(job, payment, utcnow(), refunds[0].get("id") if refunds else None)
+    if charge.get("refunded"):  # all of it went back: the purchase is undone
+        return apply_refund(job, payment, utcnow(), refunds[0].get("id") if refunds else None)
+    return _record_partial_total(job, payment, int(charge.get("amount_refunded") or 0), refunds)
+
+
+def _record_partial_total(job: RenderJob, payment: Payment, total: int,
+                          refunds: list[dict[str, Any]]) -> str:
+    """Part of the charge went back (``total`` so far): count our pending refunds it includes,
+    and record what no row accounts for (a refund made in Stripe's dashboard)."""
+    if payment.status != PaymentStatus.PAID:
+        return f"already_{payment.status}"
+    unknown = None
+    for refund in refunds:
+        row = refund_by_stripe_id(refund.get("id"))
+        if row is None:
+            unknown = unknown or refund.get("id")
+        elif refund.get("status", "succeeded") == "succeeded":
+            mark_succeeded(payment, row)
+    missing = total - (payment.refunded_amount or 0)
+    if missing > 0:
+        add_refund(payment, amount=missing, reason=REPORTED_BY_STRIPE, stripe_refund_id=unknown,
+                   status=RefundStatus.SUCCEEDED, actor_id=None)
+    log.info("payment_partially_refunded", extra={"payment_id": str(payment.id),
+                                                  "refunded_amount": payment.refunded_amount})
+    return PARTIALLY_REFUNDED
 
 
 def on_refund_changed(refund: dict[str, Any], after_commit: AfterCommit) -> str:
@@ -171,15 +207,27 @@ def on_refund_changed(refund: dict[str, Any], after_commit: AfterCommit) -> str:
     if payment is None:
         return "unknown_payment"
     status = refund.get("status")
+    row = refund_by_stripe_id(refund.get("id"))
     if status == "succeeded":
-        return apply_refund(job, payment, utcnow(), refund.get("id"))
+        if payment.status == PaymentStatus.REFUNDED:
+            return apply_refund(job, payment, utcnow(), None)  # already_refunded
+        if row is not None:
+            return record_refund_succeeded(job, payment, row, utcnow())
+        amount = refund.get("amount")
+        left = payment.amount - (payment.refunded_amount or 0)
+        if amount is None or int(amount) >= left:
+            return apply_refund(job, payment, utcnow(), refund.get("id"))
+        return _record_partial_total(job, payment, (payment.refunded_amount or 0) + int(amount),
+                                     [refund])
     if status in ("failed", "canceled"):
+        if row is not None and row.status == RefundStatus.PENDING:
+            row.status = RefundStatus.FAILED
         if payment.refund_id == refund.get("id") and payment.status == PaymentStatus.PAID:
             payment.refund_id = None
         log.warning("refund_not_completed", extra={"payment_id": str(payment.id),
                                                    "refund_status": status})
         return f"refund_{status}"
-    if payment.status == PaymentStatus.PAID:
+    if payment.status == PaymentStatus.PAID and row is None:
         payment.refund_id = refund.get("id")
     return "refund_pending"
 

@@ -12,6 +12,8 @@ most once.
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 
 import redis
 
@@ -60,6 +62,20 @@ def timeout_for(job: RenderJob) -> int:
 
 def rq_job_id_for(job_id, attempt: int) -> str:
     return f"render-{job_id}-{attempt}"
+
+
+_RQ_JOB_ID = re.compile(r"render-([0-9a-fA-F-]{36})-(\d+)")
+
+
+def render_job_id_of(rq_job_id: str | None) -> uuid.UUID | None:
+    """The render job an RQ job id belongs to (``render-<job>-<attempt>``), else None."""
+    match = _RQ_JOB_ID.fullmatch(rq_job_id or "")
+    if match is None:
+        return None
+    try:
+        return uuid.UUID(match.group(1))
+    except ValueError:
+        return None
 
 
 def queue_render(job: RenderJob, *, priority: str | None = None, admin: bool = False) -> None:

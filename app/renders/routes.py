@@ -156,4 +156,4 @@ def cancel_job(job_id: uuid.UUID):
 def retry_job(job_id: uuid.UUID):
     """Queue a failed job again as a new attempt."""
     user = current_user()
-    return retry_render(get_render(user, job_id), admin=user.is_admin)
+    return retry_render(get_render(user, job_id), admin=user.is_operator)

@@ -1,7 +1,7 @@
 """Render chunks: the frame ranges of a chunked render attempt, each rendered by its own RQ job.
 
 Revision ID: 0004_render_chunks
-Revises: 0001_initial
+Revises: 0003_payment_refunds
 Create Date: 2026-12-05
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_render_chunks'
-down_revision = '0001_initial'
+down_revision = '0003_payment_refunds'
 branch_labels = None
 depends_on = None
 

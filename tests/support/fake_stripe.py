@@ -1,11 +1,11 @@
 """A small local Stripe API for tests: the real ``stripe`` SDK talks to it through ``api_base``.
 
 Implements the endpoints Waveframe uses -- Checkout Sessions create / retrieve / expire and
-refunds create -- with Stripe's idempotency replay (same ``Idempotency-Key`` -> same answer).
-Every request is recorded with its headers and decoded form parameters. ``fail_next`` makes
-the next matching requests answer a card error (402), a refusal of the request (400), a rate
-limit (429), a server error (500), or hang past the client's timeout (the request is still
-carried out, as a real timeout may be).
+refunds create (whole or a given ``amount``) -- with Stripe's idempotency replay (same
+``Idempotency-Key`` -> same answer). Every request is recorded with its headers and decoded
+form parameters. ``fail_next`` makes the next matching requests answer a card error (402), a
+refusal of the request (400), a rate limit (429), a server error (500), or hang past the
+client's timeout (the request is still carried out, as a real timeout may be).
 """
 
 from __future__ import annotations
@@ -204,6 +204,8 @@ class FakeStripe:
             for session in self.state.sessions.values():
                 if session["payment_intent"] == refund["payment_intent"]:
                     refund["amount"] = session["amount_total"]
+            if params.get("amount") is not None:  # a partial refund
+                refund["amount"] = int(params["amount"])
             self.state.refunds[refund["id"]] = refund
             return 200, refund
         return 404, {"error": {"type": "invalid_request_error", "message": f"No route {path}"}}

@@ -100,11 +100,12 @@ class FakeBilling(Billing):
         return self.sessions[session_id]
 
     def create_refund(self, *, payment_intent_id: str, idempotency_key: str,
-                      metadata: dict[str, str]) -> Refund:
+                      metadata: dict[str, str], amount: int | None = None) -> Refund:
         if idempotency_key not in self.refunds:
             self.refunds[idempotency_key] = Refund(id=f"re_fake_{next(self._ids)}",
                                                    status=self.refund_status,
-                                                   payment_intent_id=payment_intent_id)
+                                                   payment_intent_id=payment_intent_id,
+                                                   amount=amount)
         return self.refunds[idempotency_key]
 
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:

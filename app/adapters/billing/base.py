@@ -116,8 +116,8 @@ class Billing(abc.ABC):
 
     @abc.abstractmethod
     def create_refund(self, *, payment_intent_id: str, idempotency_key: str,
-                      metadata: dict[str, str]) -> Refund:
-        """Refund the whole payment."""
+                      metadata: dict[str, str], amount: int | None = None) -> Refund:
+        """Refund ``amount`` (smallest currency unit) of the payment, or all that is left of it."""
 
     @abc.abstractmethod
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:

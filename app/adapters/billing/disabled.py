@@ -31,7 +31,7 @@ class DisabledBilling(Billing):
         self._refuse()
 
     def create_refund(self, *, payment_intent_id: str, idempotency_key: str,
-                      metadata: dict[str, str]) -> Refund:
+                      metadata: dict[str, str], amount: int | None = None) -> Refund:
         self._refuse()
 
     def parse_webhook(self, payload: bytes, signature_header: str | None) -> dict[str, Any]:

@@ -156,10 +156,12 @@ class StripeBilling(Billing):
             lambda: self._client.v1.checkout.sessions.expire(session_id)))
 
     def create_refund(self, *, payment_intent_id: str, idempotency_key: str,
-                      metadata: dict[str, str]) -> Refund:
+                      metadata: dict[str, str], amount: int | None = None) -> Refund:
+        params: dict[str, Any] = {"payment_intent": payment_intent_id, "metadata": metadata}
+        if amount is not None:
+            params["amount"] = int(amount)
         refund = _plain(self._call(lambda: self._client.v1.refunds.create(
-            {"payment_intent": payment_intent_id, "metadata": metadata},
-            {"idempotency_key": idempotency_key})))
+            params, {"idempotency_key": idempotency_key})))
         return Refund(id=refund["id"], status=refund.get("status") or "pending",
                       payment_intent_id=_id_of(refund.get("payment_intent")),
                       amount=refund.get("amount"))

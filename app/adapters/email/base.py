@@ -38,3 +38,7 @@ class EmailAdapter(abc.ABC):
     @abc.abstractmethod
     def send(self, message: EmailMessage) -> str:
         """Hand the message to the provider; return its message id (raises EmailSendError)."""
+
+    def send_with_status(self, message: EmailMessage) -> tuple[str, int | None]:
+        """``send``, also returning the provider's HTTP status (None when it has none)."""
+        return self.send(message), None

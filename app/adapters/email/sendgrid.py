@@ -32,6 +32,9 @@ class SendGridEmail(EmailAdapter):
         return client
 
     def send(self, message: EmailMessage) -> str:
+        return self.send_with_status(message)[0]
+
+    def send_with_status(self, message: EmailMessage) -> tuple[str, int | None]:
         mail = Mail(from_email=message.sender, to_emails=message.to, subject=message.subject,
                     plain_text_content=message.text, html_content=message.html)
         try:
@@ -52,4 +55,4 @@ class SendGridEmail(EmailAdapter):
             status = response.status_code
             raise EmailSendError(f"sendgrid answered HTTP {status}",
                                  retryable=is_retryable_status(status), status=status)
-        return response.headers.get("X-Message-Id") or ""
+        return response.headers.get("X-Message-Id") or "", response.status_code

@@ -41,6 +41,11 @@ PUBLIC_PAGES = {
     "/", "/signup", "/login", "/forgot-password", "/reset-password", "/create",
     "/renders/<uuid:job_id>", "/history", "/account", "/assets/<path:filename>",
 }
+# The admin console answers anonymous requests with a redirect to its login page (its own
+# session, never a token: tests/integration/admin/test_access_sweep.py sweeps it); these of its
+# paths are public: the login page and the stylesheets and scripts it needs.
+CONSOLE_PREFIX = "/admin"
+CONSOLE_PUBLIC = {"/admin/login", "/admin/static/<path:filename>", "/admin/console-static/<path:filename>"}
 # What the sweep must at least find (a floor against a classifier that finds nothing).
 KNOWN_PROTECTED = {
     ("GET", "/api/v1/account"), ("PATCH", "/api/v1/account"), ("GET", "/api/v1/account/history"),
@@ -98,6 +103,12 @@ def classify_routes(app, client, job_id) -> tuple[list[Route], list[str]]:
                     problems.append(f"{route}: documented {'with' if documented else 'without'} "
                                     f"security, but without a token it answers "
                                     f"{anonymous.status_code} {_error_code(anonymous)}")
+            elif rule.rule.startswith(CONSOLE_PREFIX):
+                to_login = (anonymous.status_code == 302
+                            and anonymous.headers["Location"].startswith("/admin/login"))
+                if not to_login and rule.rule not in CONSOLE_PUBLIC:
+                    problems.append(f"{route}: a console path that does not send anonymous visitors "
+                                    f"to the login page ({anonymous.status_code})")
             elif not wants_token and rule.rule not in PUBLIC_PLUMBING | PUBLIC_PAGES:
                 problems.append(f"{route}: unclassified (not in the OpenAPI document, answers "
                                 f"{anonymous.status_code} without a token, not a known public path)")

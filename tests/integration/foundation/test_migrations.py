@@ -11,7 +11,7 @@ from app.extensions import db
 from tests.support.services import create_database, drop_database
 
 TABLES = {"users", "password_reset_tokens", "render_jobs", "render_chunks", "payments", "stripe_events",
-          "email_deliveries", "alembic_version"}
+          "email_deliveries", "payment_refunds", "audit_events", "alembic_version"}
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

@@ -115,14 +115,17 @@ def test_a_refund_made_in_the_stripe_dashboard_is_applied_by_the_webhook(
     assert reload(job).status == RenderStatus.CANCELED
 
 
-def test_a_partial_refund_does_not_undo_the_purchase(pay_client, paid_job):
+def test_a_partial_refund_does_not_undo_the_purchase_but_shows_as_partial(pay_client, paid_job):
     job, session = paid_job
     charge = charge_refunded(session["payment_intent"], amount=299, full=False)
 
     response = deliver(pay_client, make_event("charge.refunded", charge))
 
-    assert response.json["outcome"] == "partial_refund_ignored"
-    assert [p.status for p in payments_of(job)] == [PaymentStatus.PAID]
+    assert response.json["outcome"] == "partially_refunded"
+    [payment] = payments_of(job)
+    assert payment.status == PaymentStatus.PAID and payment.refund_state == "partially_refunded"
+    assert payment.refunded_amount == 149
+    assert [(r.amount, r.status, r.actor_id) for r in payment.refunds] == [(149, "succeeded", None)]
     assert reload(job).status == RenderStatus.QUEUED
 
 
