@@ -154,6 +154,9 @@ class Config:
         # A rendering job with no heartbeat for this long is taken to have lost its worker.
         self.RENDER_STALE_SECONDS = _int(env, "RENDER_STALE_SECONDS", 120)
         self.RENDER_RECONCILE_GRACE_SECONDS = _int(env, "RENDER_RECONCILE_GRACE_SECONDS", 30)
+        self.RENDER_RECONCILE_EVERY_SECONDS = _int(env, "RENDER_RECONCILE_EVERY_SECONDS", 60)
+        # How often the worker's ticker thread checks for due periodic tasks and a dead scheduler.
+        self.WORKER_TICK_SECONDS = _float(env, "WORKER_TICK_SECONDS", 1.0)
 
         # API docs (flask-smorest)
         self.API_TITLE = "Waveframe API"

@@ -1,8 +1,10 @@
 """Keeping Redis in step with Postgres, and cleaning up after renders.
 
 ``reconcile_render_jobs`` finds ``queued``/``rendering`` rows whose RQ job is gone (Redis flushed
-or restarted) or whose worker died (an RQ job still "started" but no heartbeat on the row for
-``RENDER_STALE_SECONDS``) and starts a new attempt, once; after ``MAX_ATTEMPTS`` the job
+or restarted), whose worker died (an RQ job still "started" but no heartbeat on the row for
+``RENDER_STALE_SECONDS``) or whose RQ retry is overdue (due on its queue more than
+``RENDER_STALE_SECONDS`` ago, or "scheduled" with no scheduled registry holding it: the scheduler
+that moves it is dead or lost it) and starts a new attempt, once; after ``MAX_ATTEMPTS`` the job
 fails for good. Rows are locked with SKIP LOCKED, so two reconcilers at once never both act.
 """
 
@@ -27,11 +29,11 @@ from app.renders.execution import fail_job
 from app.renders.queueing import MAX_ATTEMPTS, push_render, start_attempt, unqueue_render
 from app.renders.rows import lock_render_job
 from app.renders.workspace import tmp_root
-from app.tasks.jobs import fetch_job
+from app.tasks.jobs import fetch_job, scheduled_for
 
 log = logging.getLogger(__name__)
 
-WAITING_RQ_STATES = {"queued", "scheduled", "deferred"}
+WAITING_RQ_STATES = {"queued", "deferred"}
 UPLOAD_TEMP_MAX_AGE = 3600  # a request never validates for an hour
 WORK_TEMP_MIN_AGE = 600  # a work folder of a job no longer rendering, left by a dead worker
 RUNNING = {RenderStatus.RENDERING}
@@ -48,7 +50,7 @@ def _worker_alive(worker_name: str | None) -> bool:
 
 
 def diagnose(job: RenderJob, now: datetime, stale_after: int) -> str:
-    """"ok", or why the row's attempt will never finish: "lost", "dead" or "orphaned"."""
+    """"ok", or why the row's attempt will never finish: "lost", "dead", "overdue" or "orphaned"."""
     rq_job = fetch_job(job.rq_job_id)
     if rq_job is None:
         return "lost"
@@ -56,6 +58,11 @@ def diagnose(job: RenderJob, now: datetime, stale_after: int) -> str:
     status = getattr(status, "value", status)
     if status in WAITING_RQ_STATES:
         return "ok"
+    if status == "scheduled":  # a retry waiting for the scheduler to move it to the queue
+        due = scheduled_for(rq_job)
+        if due is None:
+            return "lost"
+        return "overdue" if now - due > timedelta(seconds=stale_after) else "ok"
     if status == "started":
         signs = [t for t in (job.progress_updated_at, job.started_at, rq_job.started_at,
                              rq_job.last_heartbeat) if t is not None]
