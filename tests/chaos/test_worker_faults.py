@@ -1,0 +1,123 @@
+"""SIGKILL of the work horse alone, of the scheduler process, and of the whole worker, each at a
+random point of a real render: every order still ends with one video and one email."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.chaos.orders import (
+    FAST_CLOCK,
+    SMALL,
+    horse_pid,
+    row,
+    scheduler_pid,
+    verdict,
+)
+from tests.integration.renders.conftest import upload
+from tests.support import render_media
+from tests.support.worker_process import WorkerProcess, process_tree, wait_for, worker_env
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory) -> Path:
+    return render_media.tone(tmp_path_factory.mktemp("chaos-clips") / "six.mp3", 6.0,
+                             extra=("-b:a", "64k"))
+
+
+@pytest.fixture
+def render_tmp(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "RENDER_TMP_DIR", str(tmp_path / "render-tmp"))
+    return tmp_path / "render-tmp" / "waveframe"
+
+
+@pytest.fixture
+def workers(app, tmp_path, render_tmp):
+    started: list[WorkerProcess] = []
+
+    def start() -> WorkerProcess:
+        log = tmp_path / f"worker-{len(started)}.log"
+        worker = WorkerProcess(worker_env(app, **FAST_CLOCK), log).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def _kill_pgroup(pid: int) -> None:
+    """The horse's own process group (Chromium, FFmpeg): a dead horse's leftovers."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _render_in_progress(job_id, worker, redis_conn, at_percent: float):
+    job = row(job_id)
+    if job.status != "rendering" or job.progress < at_percent:
+        return None
+    return horse_pid(worker.pid, redis_conn)
+
+
+def _trial(chaos, client, app, user_factory, auth_headers, clip, workers, redis_conn, kill) -> None:
+    user = user_factory()
+    job_id = upload(client, auth_headers(user), clip, config=SMALL).json["id"]
+    worker = workers()
+    at = chaos.rng.uniform(0, 80)  # the point of the render where the fault strikes
+    horse = wait_for(lambda: _render_in_progress(job_id, worker, redis_conn, at), timeout=120,
+                     interval=0.05, message=f"render past {at:.0f} %")
+    kill(worker, horse)
+    outcome, detail = verdict(job_id, user, Path(app.config["OUTBOX_DIR"]), timeout=240)
+    chaos.record(outcome, f"killed at {at:.0f} %: {detail}\n{worker.output()[-1500:]}"
+                 if outcome != "once" else "")
+    _kill_pgroup(horse)
+    for started in list(process_tree(worker.pid)):
+        del started  # the worker's own tree is stopped by the fixture
+
+
+def test_sigkill_work_horse_mid_render(chaos, client, app, user_factory, auth_headers, clip,
+                                       workers, redis_conn):
+    """RQ sees its horse die, fails the attempt and schedules its retry (30 s later)."""
+    def kill(worker, horse):
+        os.kill(horse, signal.SIGKILL)
+
+    for _ in range(chaos.trials):
+        _trial(chaos, client, app, user_factory, auth_headers, clip, workers, redis_conn, kill)
+    chaos.assert_all_once()
+
+
+def test_sigkill_scheduler_mid_render(chaos, client, app, user_factory, auth_headers, clip,
+                                      workers, redis_conn):
+    """The render goes on; the worker starts a new scheduler at once."""
+    restarted = []
+
+    def kill(worker, horse):
+        old = scheduler_pid(redis_conn)
+        os.kill(old, signal.SIGKILL)
+        restarted.append(wait_for(lambda: (pid := scheduler_pid(redis_conn)) and pid != old and pid,
+                                  timeout=15, message="a new scheduler"))
+
+    for _ in range(chaos.trials):
+        _trial(chaos, client, app, user_factory, auth_headers, clip, workers, redis_conn, kill)
+    assert len(restarted) == chaos.trials
+    chaos.assert_all_once()
+
+
+def test_sigkill_whole_worker_mid_render(chaos, client, app, user_factory, auth_headers, clip,
+                                         workers, redis_conn):
+    """Worker, horse, Chromium and FFmpeg die at once; a new worker is started (as the platform
+    restarts a crashed service) and its reconciler starts a new attempt."""
+    def kill(worker, horse):
+        worker.kill_tree()
+        workers()
+
+    for _ in range(chaos.trials):
+        _trial(chaos, client, app, user_factory, auth_headers, clip, workers, redis_conn, kill)
+    chaos.assert_all_once()
