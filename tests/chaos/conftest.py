@@ -23,6 +23,7 @@ from tests.integration.payments.conftest import (  # noqa: F401  (fixtures, shar
     pay_ctx,
     stripe_app,
 )
+from tests.support.fake_sendgrid import fake_sendgrid, fake_sendgrid_server  # noqa: F401
 
 CHAOS_N = max(1, int(os.environ.get("CHAOS_N", "1")))
 CHAOS_SEED = os.environ.get("CHAOS_SEED", "15")
