@@ -1,11 +1,15 @@
 # The two commands of the README, plus a few conveniences.
 #   make run    install what is missing, upgrade the database, start web + worker
-#   make test   install what is missing, run the whole test suite
+#   make test   install what is missing, run the whole test suite (each fault scenario once)
+#   make chaos  the fault scenarios of tests/chaos, CHAOS_N trials each, and their figures
 SHELL := /bin/bash
 VENV := .venv
 export FLASK_APP := wsgi.py
 
-.PHONY: run test bench lint bootstrap bootstrap-test migrate
+.PHONY: run test chaos bench lint bootstrap bootstrap-test migrate
+
+CHAOS_N ?= 10
+CHAOS_SEED ?= 15
 
 bootstrap:
 	@scripts/bootstrap.sh run
@@ -20,6 +24,10 @@ run: bootstrap
 
 test: bootstrap-test
 	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+chaos: bootstrap-test
+	@CHAOS_N=$(CHAOS_N) CHAOS_SEED=$(CHAOS_SEED) $(VENV)/bin/pytest tests/chaos -q -p no:randomly \
+		--timeout=3600 $(PYTEST_ARGS)
 
 bench: bootstrap
 	@$(VENV)/bin/python bench/render_bench.py $(BENCH_ARGS)

@@ -23,6 +23,7 @@ from tests.integration.payments.conftest import (  # noqa: F401  (fixtures, shar
     pay_ctx,
     stripe_app,
 )
+from tests.support import render_media
 from tests.support.fake_sendgrid import fake_sendgrid, fake_sendgrid_server  # noqa: F401
 
 CHAOS_N = max(1, int(os.environ.get("CHAOS_N", "1")))
@@ -58,6 +59,18 @@ class Tally:
         assert self.orders and self.once == self.orders, f"{self.scenario}: {self.line}; {self.notes}"
 
 
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory) -> Path:
+    return render_media.tone(tmp_path_factory.mktemp("chaos-clips") / "six.mp3", 6.0,
+                             extra=("-b:a", "64k"))
+
+
+@pytest.fixture
+def render_tmp(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "RENDER_TMP_DIR", str(tmp_path / "render-tmp"))
+    return tmp_path / "render-tmp" / "waveframe"
+
+
 @pytest.fixture
 def chaos(request) -> Tally:
     name = request.node.name.removeprefix("test_")
@@ -79,3 +92,9 @@ def pytest_terminal_summary(terminalreporter):
         lines = ["| Fault | Result (orders) |", "|---|---|"]
         lines += [f"| {scenario} | {line} |" for scenario, line in rows]
         Path(report).write_text(title + "\n\n" + "\n".join(lines) + "\n")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/tests/chaos/" in str(item.fspath):
+            item.add_marker(pytest.mark.chaos)

@@ -18,22 +18,9 @@ from tests.chaos.orders import (
     verdict,
 )
 from tests.integration.renders.conftest import upload
-from tests.support import render_media
 from tests.support.worker_process import WorkerProcess, process_tree, wait_for, worker_env
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def clip(tmp_path_factory) -> Path:
-    return render_media.tone(tmp_path_factory.mktemp("chaos-clips") / "six.mp3", 6.0,
-                             extra=("-b:a", "64k"))
-
-
-@pytest.fixture
-def render_tmp(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "RENDER_TMP_DIR", str(tmp_path / "render-tmp"))
-    return tmp_path / "render-tmp" / "waveframe"
 
 
 @pytest.fixture
