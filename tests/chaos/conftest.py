@@ -16,6 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.delivery.conftest import (  # noqa: F401  (fixtures, shared)
+    finished_job,
+    gcs,
+    gcs_app,
+    gcs_emulator,
+    signing_key,
+    video_bytes,
+)
 from tests.integration.payments.conftest import (  # noqa: F401  (fixtures, shared)
     fake_stripe,
     make_stripe_app,
