@@ -16,6 +16,7 @@ import math
 from collections.abc import Mapping
 
 import redis
+from flask import current_app
 
 from app.errors import Conflict
 from app.extensions import db
@@ -124,8 +125,10 @@ def push_render(job: RenderJob):
         existing = fetch_job(job.rq_job_id)
         if existing is not None:
             return existing
-        return render_job_task.enqueue(str(job.id), job.attempts, job_id=job.rq_job_id,
-                                       queue=job.priority, timeout=timeout_for(job))
+        return render_job_task.enqueue(
+            str(job.id), job.attempts, job_id=job.rq_job_id, queue=job.priority,
+            timeout=timeout_for(job),
+            retry_intervals=tuple(current_app.config["RENDER_RETRY_INTERVALS"]))
     except redis.RedisError:
         log.warning("render_enqueue_failed", extra={"render_job_id": str(job.id),
                                                     "rq_job_id": job.rq_job_id})

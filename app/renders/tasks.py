@@ -9,6 +9,7 @@ user-facing error on the row (the traceback goes to the log only).
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -161,7 +162,19 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
         watcher.stop()
 
 
+def _out_of_space(exc: BaseException | None) -> bool:
+    """ENOSPC anywhere in the exception's chain (the temp disk filled up)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def user_facing_error(exc_type, exc_value) -> tuple[str, str]:
+    if _out_of_space(exc_value):
+        return "disk_full", "The worker ran out of disk space for this render. You can retry it."
     if isinstance(exc_value, EngineError):  # RenderFailed, RenderTimeout, AudioUnsupported, ...
         return exc_value.code, exc_value.message
     if exc_type is not None and issubclass(exc_type, JobTimeoutException):

@@ -79,6 +79,15 @@ def render_tmp(app, tmp_path, monkeypatch):
     return tmp_path / "render-tmp" / "waveframe"
 
 
+@pytest.fixture(autouse=True)
+def _fast_render_retries(request, monkeypatch):
+    """Renders queued by the test's app are retried after seconds, as its workers' are."""
+    if "app" in request.fixturenames:
+        from tests.chaos.orders import FAST_RETRIES
+        monkeypatch.setitem(request.getfixturevalue("app").config, "RENDER_RETRY_INTERVALS",
+                            FAST_RETRIES)
+
+
 @pytest.fixture
 def chaos(request) -> Tally:
     name = request.node.name.removeprefix("test_")

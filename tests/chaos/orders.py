@@ -14,9 +14,12 @@ from app.tasks.queues import all_queues
 from tests.support.worker_process import wait_for
 
 # A clock fast enough for trials to end in seconds: reconcile every 2 s, leave rows changed in
-# the last 8 s alone (a live render stamps its row every 2 s), a render silent 10 s is dead.
+# the last 8 s alone (a live render stamps its row every 2 s), a render silent 10 s is dead,
+# RQ retries a failed attempt after 3 s then 5 s (30 s and 120 s in production).
+FAST_RETRIES = (3, 5)
 FAST_CLOCK = {"RENDER_RECONCILE_EVERY_SECONDS": "2", "RENDER_RECONCILE_GRACE_SECONDS": "8",
-              "RENDER_STALE_SECONDS": "10"}
+              "RENDER_STALE_SECONDS": "10",
+              "RENDER_RETRY_INTERVALS": ",".join(map(str, FAST_RETRIES))}
 SMALL = {"template": "bars", "size": "720x720", "fps": 24}
 
 

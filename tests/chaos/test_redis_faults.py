@@ -15,7 +15,7 @@ from app.extensions import db, get_redis
 from app.models import utcnow
 from app.tasks.jobs import fetch_job
 from app.tasks.queues import get_queue
-from tests.chaos.orders import FAST_CLOCK, SMALL, row, verdict
+from tests.chaos.orders import FAST_CLOCK, FAST_RETRIES, SMALL, row, verdict
 from tests.integration.renders.conftest import upload
 from tests.support.private_redis import PrivateRedis
 from tests.support.worker_process import WorkerProcess, wait_for, worker_env
@@ -49,7 +49,7 @@ def test_redis_flushall_or_restart_with_queued_running_and_scheduled_jobs(
         chaos, make_app, app, private_redis, render_tmp, clip, tmp_path, user_factory,
         auth_headers):
     own = make_app(REDIS_URL=private_redis.url, RATELIMIT_STORAGE_URI=private_redis.url,
-                   RENDER_TMP_DIR=str(tmp_path / "render-tmp"))
+                   RENDER_TMP_DIR=str(tmp_path / "render-tmp"), RENDER_RETRY_INTERVALS=FAST_RETRIES)
     started: list[WorkerProcess] = []
 
     def start_worker() -> WorkerProcess:
