@@ -21,18 +21,25 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import Protocol
+
+from flask import Flask
 
 from app.tasks.schedule import enqueue_due_tasks
-
-if TYPE_CHECKING:
-    from app.tasks.worker import AppWorker
 
 log = logging.getLogger(__name__)
 
 
+class TickedWorker(Protocol):
+    """What the ticker needs of the worker (``app.tasks.worker.AppWorker``)."""
+
+    app: Flask
+
+    def ensure_scheduler(self) -> bool: ...
+
+
 class WorkerTicker(threading.Thread):
-    def __init__(self, worker: AppWorker, every_seconds: float):
+    def __init__(self, worker: TickedWorker, every_seconds: float):
         super().__init__(name="waveframe-worker-ticker", daemon=True)
         self.worker = worker
         self.every_seconds = every_seconds
