@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import threading
 import time
 import uuid
@@ -162,11 +163,17 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
         watcher.stop()
 
 
+NO_SPACE = os.strerror(errno.ENOSPC)  # "No space left on device", as FFmpeg reports it
+
+
 def _out_of_space(exc: BaseException | None) -> bool:
-    """ENOSPC anywhere in the exception's chain (the temp disk filled up)."""
+    """The temp disk filled up: ENOSPC in the exception's chain, or in the stderr of the
+    engine's FFmpeg (an encode that failed for want of space)."""
     seen = 0
     while exc is not None and seen < 10:
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if isinstance(exc, EngineError) and NO_SPACE in (exc.detail or ""):
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False

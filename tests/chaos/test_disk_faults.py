@@ -72,11 +72,9 @@ def test_temp_disk_full_mid_render(chaos, app, client, small_disk, long_clip, us
             left = sorted(str(p.relative_to(temp)) for p in (temp / "work").iterdir())
             filler.unlink()  # space back; RQ retries the attempt
             outcome, detail = verdict(job_id, user, Path(app.config["OUTBOX_DIR"]), timeout=240)
-            if left:
-                outcome = "lost"
+            if left or error[0] != "disk_full" or "disk space" not in error[1]:
+                outcome = "lost"  # an unclear error or leftovers count against the scenario
             chaos.record(outcome, f"filled at {at:.0f} %: error {error}, temp left {left}; {detail}")
-            assert error[0] == "disk_full", error
-            assert "space" in error[1]
     finally:
         worker.stop()
     chaos.assert_all_once()
