@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import PaymentStatus, RenderStatus
 from tests.integration.payments.helpers import (
     awaiting_job,
@@ -61,6 +61,7 @@ def test_webhooks_duplicated_concurrent_and_out_of_order(chaos, pay_ctx, pay_cli
     one and partly all at once."""
     rng = chaos.rng
     for _ in range(chaos.trials * WEBHOOK_TRIALS_PER_N):
+        limiter.reset()  # a hundred checkouts a minute from one address is not the fault here
         owner = user_factory()
         job = awaiting_job(render_job_factory, owner, audio_duration=2.0)
         session_id = checkout(pay_client, job, auth_headers(owner)).json["checkout_session_id"]
@@ -88,6 +89,7 @@ def test_stripe_checkout_500_and_timeouts(chaos, fault, pay_ctx, pay_client, fak
     """Stripe fails the first 1-3 Checkout calls; the user sees a clean error and tries again;
     once it answers, one session, one payment, one fulfilment."""
     for _ in range(chaos.trials):
+        limiter.reset()
         owner = user_factory()
         job = awaiting_job(render_job_factory, owner, audio_duration=2.0)
         failures = chaos.rng.randint(1, 3)
@@ -122,6 +124,7 @@ def test_stripe_refund_500_and_timeouts(chaos, fault, pay_ctx, pay_client, fake_
     1-2 refund calls; RQ retries; exactly one refund at Stripe, the payment ``refunded``."""
     runner = JobRunner(pay_ctx)
     for _ in range(chaos.trials):
+        limiter.reset()
         job = awaiting_job(render_job_factory, user_factory(), price_amount=499)
         headers = auth_headers(job.user)
         session_id = checkout(pay_client, job, headers).json["checkout_session_id"]
