@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -85,7 +86,13 @@ def scheduler_pid(redis_conn) -> int | None:
     return None
 
 
-def horse_pid(worker_pid: int, redis_conn) -> int | None:
-    scheduler = scheduler_pid(redis_conn)
-    horses = [p for p in children(worker_pid) if p != scheduler]
-    return horses[0] if horses else None
+def horse_pid(worker_pid: int, redis_conn=None) -> int | None:
+    """The worker's work horse: the child that leads its own process group (RQ's horse calls
+    ``setpgrp``; the scheduler child does not)."""
+    for pid in children(worker_pid):
+        try:
+            if os.getpgid(pid) == pid:
+                return pid
+        except ProcessLookupError:
+            continue
+    return None

@@ -53,18 +53,19 @@ def _render_in_progress(job_id, worker, redis_conn, at_percent: float):
     return horse_pid(worker.pid, redis_conn)
 
 
-def _trial(chaos, client, app, user_factory, auth_headers, clip, workers, redis_conn, kill) -> None:
+def _trial(chaos, client, app, user_factory, auth_headers, clip, worker, redis_conn, kill):
+    """One order through ``worker``, hit by ``kill`` mid-render; -> the worker to go on with."""
     user = user_factory()
     job_id = upload(client, auth_headers(user), clip, config=SMALL).json["id"]
-    worker = workers()
     at = chaos.rng.uniform(0, 80)  # the point of the render where the fault strikes
     horse = wait_for(lambda: _render_in_progress(job_id, worker, redis_conn, at), timeout=120,
                      interval=0.05, message=f"render past {at:.0f} %")
-    kill(worker, horse)
+    worker = kill(worker, horse) or worker
     outcome, detail = verdict(job_id, user, Path(app.config["OUTBOX_DIR"]), timeout=240)
     chaos.record(outcome, f"killed at {at:.0f} %: {detail}\n{worker.output()[-1500:]}"
                  if outcome != "once" else "")
     _kill_pgroup(horse)
+    return worker
 
 
 def test_sigkill_work_horse_mid_render(chaos, client, app, user_factory, auth_headers, clip,
@@ -74,8 +75,10 @@ def test_sigkill_work_horse_mid_render(chaos, client, app, user_factory, auth_he
     def kill(worker, horse):
         os.kill(horse, signal.SIGKILL)
 
+    worker = workers()
     for _ in range(chaos.trials):
-        _trial(chaos, client, app, user_factory, auth_headers, clip, workers, redis_conn, kill)
+        worker = _trial(chaos, client, app, user_factory, auth_headers, clip, worker, redis_conn,
+                        kill)
     chaos.assert_all_once()
 
 
@@ -90,8 +93,10 @@ def test_sigkill_scheduler_mid_render(chaos, client, app, user_factory, auth_hea
         restarted.append(wait_for(lambda: (pid := scheduler_pid(redis_conn)) and pid != old and pid,
                                   timeout=15, message="a new scheduler"))
 
+    worker = workers()
     for _ in range(chaos.trials):
-        _trial(chaos, client, app, user_factory, auth_headers, clip, workers, redis_conn, kill)
+        worker = _trial(chaos, client, app, user_factory, auth_headers, clip, worker, redis_conn,
+                        kill)
     assert len(restarted) == chaos.trials
     chaos.assert_all_once()
 
@@ -102,8 +107,10 @@ def test_sigkill_whole_worker_mid_render(chaos, client, app, user_factory, auth_
     restarts a crashed service) and its reconciler starts a new attempt."""
     def kill(worker, horse):
         worker.kill_tree()
-        workers()
+        return workers()
 
+    worker = workers()
     for _ in range(chaos.trials):
-        _trial(chaos, client, app, user_factory, auth_headers, clip, workers, redis_conn, kill)
+        worker = _trial(chaos, client, app, user_factory, auth_headers, clip, worker, redis_conn,
+                        kill)
     chaos.assert_all_once()
