@@ -45,7 +45,9 @@ def verdict(job_id, user, outbox: Path, *, timeout: float) -> tuple[str, str]:
     try:
         wait_for(lambda: row(job_id).status in ("completed", "failed", "canceled"), timeout=timeout,
                  interval=0.25, message="the job ended")
-        wait_for(lambda: outbox_count(outbox, user.email) >= 1, timeout=60, message="email sent")
+        # an email task caught on a killed worker waits for RQ to declare it abandoned (its
+        # heartbeat's TTL, 90 s) and retry it: bounded, but minutes rather than seconds
+        wait_for(lambda: outbox_count(outbox, user.email) >= 1, timeout=300, message="email sent")
         wait_for(queues_idle, timeout=60, message="queues drained")
     except AssertionError as exc:
         job = row(job_id)
