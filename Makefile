@@ -2,11 +2,15 @@
 #   make run    install what is missing, upgrade the database, start web + worker
 #   make test   install what is missing, run the whole test suite
 #   make fuzz   the API fuzzing and hypothesis sweeps with many more examples
+#   make chaos  the fault scenarios of tests/chaos, CHAOS_N trials each, and their figures
 SHELL := /bin/bash
 VENV := .venv
 export FLASK_APP := wsgi.py
 
-.PHONY: run test fuzz bench load soak lint bootstrap bootstrap-test migrate
+.PHONY: run test fuzz chaos bench load soak lint bootstrap bootstrap-test migrate
+
+CHAOS_N ?= 10
+CHAOS_SEED ?= 15
 
 bootstrap:
 	@scripts/bootstrap.sh run
@@ -28,6 +32,10 @@ FUZZ_EXAMPLES ?= 100
 fuzz: bootstrap-test
 	@time WAVEFRAME_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -p no:randomly -q \
 		tests/integration/fuzz tests/integration/security/test_upload_fuzz.py $(PYTEST_ARGS)
+
+chaos: bootstrap-test
+	@CHAOS_N=$(CHAOS_N) CHAOS_SEED=$(CHAOS_SEED) $(VENV)/bin/pytest tests/chaos -q -p no:randomly \
+		--timeout=3600 $(PYTEST_ARGS)
 
 bench: bootstrap
 	@$(VENV)/bin/python bench/render_bench.py $(BENCH_ARGS)

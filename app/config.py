@@ -60,6 +60,19 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def _int_list(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be comma-separated integers, got {raw!r}") from exc
+    if not values or min(values) < 0:
+        raise ConfigError(f"{name} must be comma-separated integers >= 0, got {raw!r}")
+    return values
+
+
 def _database_url(env: Mapping[str, str]) -> str:
     url = env.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'waveframe.db'}"
     # Railway/Heroku hand out postgres://; SQLAlchemy wants postgresql://
@@ -166,6 +179,11 @@ class Config:
         # A render longer than this many seconds is split into chunks that any worker renders
         # (app/renders/chunking.py); 0 turns splitting off.
         self.RENDER_CHUNK_SECONDS = _int(env, "RENDER_CHUNK_SECONDS", 60)
+        self.RENDER_RECONCILE_EVERY_SECONDS = _int(env, "RENDER_RECONCILE_EVERY_SECONDS", 60)
+        # Seconds before RQ retries a failed render attempt (first retry, second retry).
+        self.RENDER_RETRY_INTERVALS = _int_list(env, "RENDER_RETRY_INTERVALS", (30, 120))
+        # How often the worker's ticker thread checks for due periodic tasks and a dead scheduler.
+        self.WORKER_TICK_SECONDS = _float(env, "WORKER_TICK_SECONDS", 1.0)
 
         # API docs (flask-smorest)
         self.API_TITLE = "Waveframe API"

@@ -9,10 +9,12 @@ validation errors from flask-smorest, and unexpected exceptions -- into::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 from flask import Flask, g, jsonify
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -174,6 +176,17 @@ def register_error_handlers(app: Flask) -> None:
         if status >= 500:
             code, message = "internal_error", "An internal error occurred."
         return error_response(status, code, message, None, headers)
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unavailable(exc: OperationalError):
+        """The database cannot be reached (restart, failover, network): a retryable 503."""
+        with contextlib.suppress(Exception):  # the connection is gone; the pool replaces it
+            db.session.rollback()
+        log.error("database_unavailable", extra={"request_id": getattr(g, "request_id", None),
+                                                 "error_type": type(exc.orig).__name__})
+        return error_response(503, "database_unavailable",
+                              "The database is unavailable for a moment; try again shortly.",
+                              None, {"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.renders.maintenance import PERIODIC
+from app.renders.maintenance import PERIODIC, reconcile_renders
 from app.renders.routes import bp, catalog_bp
 from app.tasks.schedule import register_periodic
 from app.web.docs import api
@@ -18,4 +18,6 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(catalog_bp)
     api.register_blueprint(bp)
     for task, every_seconds in PERIODIC:
+        if task is reconcile_renders:
+            every_seconds = int(app.config["RENDER_RECONCILE_EVERY_SECONDS"])
         register_periodic(app, task, every_seconds)

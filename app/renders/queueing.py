@@ -16,6 +16,7 @@ import re
 import uuid
 
 import redis
+from flask import current_app
 
 from app.errors import Conflict
 from app.extensions import db
@@ -126,8 +127,10 @@ def push_render(job: RenderJob):
             return existing
         # a render longer than one chunk: the attempt plans chunks that any worker renders
         runner = plan_chunks_task if wants_chunks(job) else render_job_task
-        return runner.enqueue(str(job.id), job.attempts, job_id=job.rq_job_id,
-                              queue=job.priority, timeout=timeout_for(job))
+        return runner.enqueue(
+            str(job.id), job.attempts, job_id=job.rq_job_id, queue=job.priority,
+            timeout=timeout_for(job),
+            retry_intervals=tuple(current_app.config["RENDER_RETRY_INTERVALS"]))
     except redis.RedisError:
         log.warning("render_enqueue_failed", extra={"render_job_id": str(job.id),
                                                     "rq_job_id": job.rq_job_id})

@@ -1,11 +1,13 @@
 """Keeping Redis in step with Postgres, and cleaning up after renders.
 
 ``reconcile_render_jobs`` finds ``queued``/``rendering`` rows whose RQ job is gone (Redis flushed
-or restarted) or whose worker died (an RQ job still "started" but no heartbeat on the row for
-``RENDER_STALE_SECONDS``) and starts a new attempt, once; after ``MAX_ATTEMPTS`` the job
+or restarted), whose worker died (an RQ job still "started" but no heartbeat on the row for
+``RENDER_STALE_SECONDS``) or whose RQ retry is overdue (due on its queue more than
+``RENDER_STALE_SECONDS`` ago, or "scheduled" with no scheduled registry holding it: the scheduler
+that moves it is dead or lost it) and starts a new attempt, once; after ``MAX_ATTEMPTS`` the job
 fails for good. A chunked render (its chunk rows written) keeps its attempt: only the chunks
-whose RQ job is gone or dead are enqueued again, or the join once every chunk is done. Rows
-are locked with SKIP LOCKED, so two reconcilers at once never both act.
+whose RQ job is gone, dead or overdue are enqueued again, or the join once every chunk is done.
+Rows are locked with SKIP LOCKED, so two reconcilers at once never both act.
 """
 
 from __future__ import annotations
@@ -31,11 +33,11 @@ from app.renders.execution import fail_job
 from app.renders.queueing import MAX_ATTEMPTS, push_render, start_attempt, unqueue_render
 from app.renders.rows import lock_render_job
 from app.renders.workspace import tmp_root
-from app.tasks.jobs import fetch_job
+from app.tasks.jobs import fetch_job, scheduled_for
 
 log = logging.getLogger(__name__)
 
-WAITING_RQ_STATES = {"queued", "scheduled", "deferred"}
+WAITING_RQ_STATES = {"queued", "deferred"}
 UPLOAD_TEMP_MAX_AGE = 3600  # a request never validates for an hour
 WORK_TEMP_MIN_AGE = 600  # a work folder of a job no longer rendering, left by a dead worker
 RUNNING = {RenderStatus.RENDERING}
@@ -52,13 +54,14 @@ def _worker_alive(worker_name: str | None) -> bool:
 
 
 def diagnose(job: RenderJob, now: datetime, stale_after: int) -> str:
-    """"ok", or why the row's attempt will never finish: "lost", "dead" or "orphaned"."""
+    """"ok", or why the row's attempt will never finish: "lost", "dead", "overdue" or "orphaned"."""
     return diagnose_rq_job(job.rq_job_id, [job.progress_updated_at, job.started_at], now, stale_after)
 
 
 def diagnose_rq_job(rq_job_id: str | None, signs_of_life: list, now: datetime, stale_after: int) -> str:
     """"ok" while the RQ job waits or runs on a live worker that showed life within
-    ``stale_after``; else "lost" (no such job), "dead" (its worker died) or "orphaned" (it
+    ``stale_after``; else "lost" (no such job), "dead" (its worker died), "overdue" (a retry the
+    scheduler never moved) or "orphaned" (it
     ended in RQ, yet the rows never heard of it)."""
     rq_job = fetch_job(rq_job_id)
     if rq_job is None:
@@ -67,6 +70,11 @@ def diagnose_rq_job(rq_job_id: str | None, signs_of_life: list, now: datetime, s
     status = getattr(status, "value", status)
     if status in WAITING_RQ_STATES:
         return "ok"
+    if status == "scheduled":  # a retry waiting for the scheduler to move it to the queue
+        due = scheduled_for(rq_job)
+        if due is None:
+            return "lost"
+        return "overdue" if now - due > timedelta(seconds=stale_after) else "ok"
     if status == "started":
         signs = [t for t in (*signs_of_life, rq_job.started_at, rq_job.last_heartbeat) if t is not None]
         last = max(t if t.tzinfo else t.replace(tzinfo=now.tzinfo) for t in signs) if signs else None

@@ -17,8 +17,9 @@ from sqlalchemy.orm import lazyload
 from werkzeug.datastructures import FileStorage
 
 from app.adapters import get_storage
+from app.adapters.storage import StorageError
 from app.delivery import job_storage
-from app.errors import Conflict, InvalidField, NotFound
+from app.errors import Conflict, InvalidField, NotFound, UpstreamError
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, User, utcnow
 from app.rendering import catalog
@@ -94,6 +95,22 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
     unknown = set(parts) - set(IMAGE_PARTS)
     if unknown:
         raise InvalidField(fields={name: ["Unknown image part."] for name in sorted(unknown)})
+    try:
+        job = _create(user, audio, config, parts, captions)
+    except StorageError as exc:  # storage down: nothing kept (see _create); the user tries again
+        log.error("upload_store_failed", extra={"user_id": str(user.id),
+                                                "error_type": type(exc).__name__})
+        raise UpstreamError("The upload could not be stored; try again shortly.") from exc
+    if job.reused:
+        return job
+    log.info("render_created", extra={"render_job_id": str(job.id), "user_id": str(user.id),
+                                      "status": str(job.status), "duration": job.audio_duration,
+                                      "template": job.config["template"]})
+    return job
+
+
+def _create(user: User, audio: FileStorage, config: Mapping,
+            parts: Mapping[str, FileStorage], captions: FileStorage | None) -> RenderJob:
     job_id = uuid.uuid4()
     storage = get_storage()
     stored: list[str] = []
@@ -142,9 +159,6 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
                     except Exception:  # the original error matters more; log and go on
                         log.exception("upload_cleanup_failed", extra={"key": key})
             raise
-    log.info("render_created", extra={"render_job_id": str(job.id), "user_id": str(user.id),
-                                      "status": str(job.status), "duration": job.audio_duration,
-                                      "template": normalized["template"]})
     return job
 
 

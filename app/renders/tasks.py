@@ -9,7 +9,9 @@ user-facing error on the row (the traceback goes to the log only).
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import threading
 import time
 import uuid
@@ -164,7 +166,25 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
         watcher.stop()
 
 
+NO_SPACE = os.strerror(errno.ENOSPC)  # "No space left on device", as FFmpeg reports it
+
+
+def _out_of_space(exc: BaseException | None) -> bool:
+    """The temp disk filled up: ENOSPC in the exception's chain, or in the stderr of the
+    engine's FFmpeg (an encode that failed for want of space)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        if isinstance(exc, EngineError) and NO_SPACE in (exc.detail or ""):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
 def user_facing_error(exc_type, exc_value) -> tuple[str, str]:
+    if _out_of_space(exc_value):
+        return "disk_full", "The worker ran out of disk space for this render. You can retry it."
     if isinstance(exc_value, EngineError):  # RenderFailed, RenderTimeout, AudioUnsupported, ...
         return exc_value.code, exc_value.message
     if exc_type is not None and issubclass(exc_type, JobTimeoutException):

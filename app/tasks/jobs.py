@@ -17,12 +17,14 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from rq import Callback, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 
 from app.extensions import get_redis
 from app.tasks.queues import DEFAULT, get_queue
@@ -116,6 +118,14 @@ def get_dispatcher() -> Dispatcher:
 
 def fetch_job(job_id: str | None):
     return get_dispatcher().fetch(job_id)
+
+
+def scheduled_for(job: Job) -> datetime | None:
+    """When a scheduled job (a retry waiting its turn) is due on its queue; None when its
+    queue's scheduled registry does not hold it (so nothing will ever move it there)."""
+    registry = ScheduledJobRegistry(job.origin, connection=job.connection)
+    score = registry.connection.zscore(registry.key, job.id)
+    return None if score is None else datetime.fromtimestamp(float(score), tz=UTC)
 
 
 def remove_job(job_id: str | None) -> bool:

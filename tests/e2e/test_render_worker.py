@@ -222,3 +222,23 @@ def test_flushdb_loses_the_queue_and_the_reconciler_restores_it(client, app, use
     job = row(job_id)
     assert job.status == "completed", worker.output()[-4000:]
     assert job.attempts == 2
+
+
+def test_worker_killed_and_redis_flushed_then_a_fresh_worker_recovers_every_queued_job(
+        client, app, user_factory, auth_headers, clips, workers, redis_conn):
+    """The outside review's case: no job may wait for an idle worker's maintenance pass."""
+    user = user_factory()
+    headers = auth_headers(user)
+    clock = {"RENDER_RECONCILE_EVERY_SECONDS": "3", "RENDER_RECONCILE_GRACE_SECONDS": "8"}
+    doomed = workers(**clock)
+    wait_for(lambda: redis_conn.keys("rq:worker:*"), timeout=60, message="worker registered")
+    doomed.kill_tree()
+    job_ids = [upload(client, headers, clips["two"], config=SMALL).json["id"] for _ in range(2)]
+    assert {row(j).status for j in job_ids} == {"queued"}
+    redis_conn.flushdb()  # the run's own Redis database: queue, registries, locks all gone
+    fresh = workers(**clock)  # its start-up pass sees the jobs inside the grace and leaves them
+    for job_id in job_ids:
+        body = wait_for_status(client, headers, job_id, {"completed", "failed"}, timeout=240)
+        assert body["status"] == "completed", fresh.output()[-4000:]
+        assert body["attempts"] == 2
+    assert '"render_requeued"' in fresh.output()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from app.extensions import redis_client
 from app.tasks.queues import all_queues
 from app.tasks.schedule import periodic_tasks
 from tests.support import sample_tasks
-from tests.support.worker_process import WorkerProcess
+from tests.support.worker_process import WorkerProcess, process_tree
 from tests.support.worker_process import worker_env as process_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,3 +92,65 @@ def test_a_worker_runs_each_periodic_task_once_per_period(app, redis_conn, worke
     assert {name: sorted(funcs) for name, funcs in ran.items()} == {
         name: sorted(funcs) for name, funcs in expected.items()}
     assert sum(queue.count for queue in all_queues()) == 0
+
+
+# -- the worker's clock runs whatever the dequeue loop does -------------------------------------
+
+def _finished(redis_conn, func_path: str) -> int:
+    registry = next(q for q in all_queues() if q.name == "high").finished_job_registry
+    return sum(1 for job_id in registry.get_job_ids()
+               if Job.fetch(job_id, connection=redis_conn).func_name == func_path)
+
+
+def test_an_idle_worker_runs_the_reconciler_at_its_period(redis_conn, app, tmp_path):
+    """RQ blocks an idle worker on the queues for minutes; the reconciler must not wait for it."""
+    period = 2
+    env = process_env(app, RENDER_RECONCILE_EVERY_SECONDS=str(period))
+    worker = WorkerProcess(env, tmp_path / "worker.log").start()
+    reconcile = "app.renders.maintenance.reconcile_renders"
+    try:
+        wait_until(lambda: _finished(redis_conn, reconcile) >= 1, timeout=60)
+        first = _finished(redis_conn, reconcile)
+        started = time.monotonic()
+        # two more periods, with a margin for a loaded machine (the bug: ~405 s)
+        wait_until(lambda: _finished(redis_conn, reconcile) >= first + 2, timeout=2 * period + 15)
+        assert time.monotonic() - started < 2 * period + 15
+        assert worker.process.poll() is None
+    finally:
+        worker.stop()
+
+
+def _scheduler_pid(redis_conn) -> int | None:
+    for key in redis_conn.keys("rq:scheduler:*"):
+        pid = redis_conn.hget(key, "pid")
+        if pid and Path(f"/proc/{int(pid)}").exists():
+            return int(pid)
+    return None
+
+
+def test_a_killed_scheduler_is_restarted_and_a_retry_moves_on_time(redis_conn, worker_env, tmp_path):
+    worker = WorkerProcess(worker_env, tmp_path / "worker.log").start()
+    try:
+        old_pid = wait_until_value(lambda: _scheduler_pid(redis_conn), timeout=60)
+        os.kill(old_pid, signal.SIGKILL)
+        # a retry due in 3 s, scheduled while no scheduler process is alive
+        queue = next(q for q in all_queues() if q.name == "default")
+        queue.enqueue_in(timedelta(seconds=3), sample_tasks.record, "retried")
+        new_pid = wait_until_value(
+            lambda: (pid := _scheduler_pid(redis_conn)) and pid != old_pid and pid, timeout=15)
+        assert new_pid in process_tree(worker.pid)
+        order = redis_client.key("sample", "order")
+        wait_until(lambda: redis_conn.lrange(order, 0, -1) == [b"retried"], timeout=3 + 15)
+        assert "scheduler_restarted" in worker.output()
+    finally:
+        worker.stop()
+
+
+def wait_until_value(condition, timeout=60.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")

@@ -132,3 +132,17 @@ def test_unexpected_exception_is_500_with_request_id_only_and_rolls_back(probe, 
     assert db.session.query(User).count() == 0
     record = next(r for r in caplog.records if r.getMessage() == "unhandled_exception")
     assert record.request_id == "req-12345678" and record.exc_info is not None
+
+
+def test_an_unreachable_database_is_a_503_not_a_500(make_app, user_factory, auth_headers):
+    """The database restarting or failing over: a retryable 503 in the one shape."""
+    user = user_factory()
+    headers = auth_headers(user)  # a valid token; the user lookup then meets no database
+    closed = make_app(SQLALCHEMY_DATABASE_URI="postgresql://postgres@127.0.0.1:1/nowhere",
+                      SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    with closed.app_context():
+        response = closed.test_client().get(f"/api/v1/renders/{user.id}", headers=headers)
+        db.session.remove()
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "database_unavailable"
+    assert int(response.headers["Retry-After"]) > 0

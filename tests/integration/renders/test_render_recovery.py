@@ -162,3 +162,51 @@ def test_maintenance_tasks_are_enqueued_on_the_high_queue(app_ctx, redis_conn):
     assert mine <= set(enqueue_due_tasks())
     assert not mine & set(enqueue_due_tasks())  # not again within the period
     assert mine == {job.func_name for job in get_queue("high").jobs}
+
+
+# -- retries the scheduler never moved ------------------------------------------------------
+
+def _retry_overdue(rq_job) -> None:
+    """The attempt failed and RQ scheduled its retry 5 minutes ago; no scheduler moved it."""
+    queue = get_queue(rq_job.origin)
+    queue.remove(rq_job)
+    queue.schedule_job(rq_job, utcnow() - timedelta(minutes=5))
+
+
+def _retry_unregistered(rq_job) -> None:
+    """RQ says "scheduled" but no scheduled registry holds it (the entry was lost)."""
+    get_queue(rq_job.origin).remove(rq_job)
+    rq_job.set_status(JobStatus.SCHEDULED)
+
+
+@pytest.mark.parametrize("stuck", [_retry_overdue, _retry_unregistered], ids=["overdue", "unregistered"])
+def test_reconciler_recovers_a_retry_that_never_reached_the_queue(
+        app, app_ctx, render_job_factory, no_grace, monkeypatch, stuck):
+    monkeypatch.setitem(app.config, "RENDER_STALE_SECONDS", 120)
+    job = render_job_factory(status=RenderStatus.AWAITING_PAYMENT)
+    queue_render(job)
+    first = fetch_job(job.rq_job_id)
+    stuck(first)
+    assert fetch_job(first.id).get_status() == "scheduled"
+
+    assert render_recovery.reconcile_render_jobs() == {"checked": 1, "requeued": 1, "failed": 0}
+    job = reload(job.id)
+    assert (job.status, job.attempts, job.rq_job_id) == ("queued", 2, f"render-{job.id}-2")
+    assert fetch_job(first.id) is None
+    assert get_queue(first.origin).scheduled_job_registry.get_job_ids() == []
+    assert fetch_job(job.rq_job_id).get_status() == "queued"
+    assert render_recovery.reconcile_render_jobs()["requeued"] == 0  # once
+
+
+def test_reconciler_leaves_a_retry_that_is_not_yet_overdue(app, app_ctx, render_job_factory, no_grace,
+                                                           monkeypatch):
+    monkeypatch.setitem(app.config, "RENDER_STALE_SECONDS", 120)
+    job = render_job_factory(status=RenderStatus.AWAITING_PAYMENT)
+    queue_render(job)
+    rq_job = fetch_job(job.rq_job_id)
+    queue = get_queue(rq_job.origin)
+    queue.remove(rq_job)
+    queue.schedule_job(rq_job, utcnow() - timedelta(seconds=30))  # a scheduler a little behind
+    assert render_recovery.reconcile_render_jobs() == {"checked": 1, "requeued": 0, "failed": 0}
+    assert reload(job.id).attempts == 1
+    assert fetch_job(rq_job.id).get_status() == "scheduled"
