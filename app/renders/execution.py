@@ -56,12 +56,17 @@ def claim_render(job_id: uuid.UUID, rq_job_id: str) -> RenderJob | None:
 
 def record_progress(job_id: uuid.UUID, rq_job_id: str, percent: float,
                     eta_seconds: float | None) -> None:
-    """Write progress (0-99 while running) and ETA; never touches a canceled or stale row."""
+    """Write progress (0-99 while running) and ETA; never touches a canceled or stale row.
+
+    Progress only climbs within an attempt: the chunks of a chunked render report from several
+    workers at once, and a writer that read the totals a moment earlier must not pull it back.
+    """
+    percent = max(0, min(99, int(percent)))
     db.session.execute(
         sa.update(RenderJob)
         .where(RenderJob.id == job_id, RenderJob.rq_job_id == rq_job_id,
                RenderJob.status == RenderStatus.RENDERING)
-        .values(progress=max(0, min(99, int(percent))),
+        .values(progress=sa.case((RenderJob.progress > percent, RenderJob.progress), else_=percent),
                 eta_seconds=None if eta_seconds is None else max(0, round(eta_seconds)),
                 progress_updated_at=utcnow()))
     db.session.commit()

@@ -114,8 +114,9 @@ def test_a_high_job_enqueued_after_a_low_one_runs_first(paying_client, paying_ap
     user = user_factory()
     headers = auth_headers(user)
     # payments on: uploads wait unqueued until this test queues them (as a paid webhook does)
-    low_id = upload(paying_client, headers, clips["two"], config=SMALL).json["id"]
-    high_id = upload(paying_client, headers, clips["two"], config=SMALL).json["id"]
+    # two different orders (an identical second one would get the first job back)
+    low_id = upload(paying_client, headers, clips["two"], config={**SMALL, "title": "low"}).json["id"]
+    high_id = upload(paying_client, headers, clips["two"], config={**SMALL, "title": "high"}).json["id"]
     queue_render(row(low_id), priority="low")
     queue_render(row(high_id))  # 2 s of audio: the high queue
     assert row(low_id).priority == "low" and row(high_id).priority == "high"

@@ -50,7 +50,8 @@ class BrowserSession:
     # -- what a person does ----------------------------------------------------------------
     def goto(self, path: str) -> Page:
         self.page.goto(path)
-        self.ready()
+        if not path.startswith("/admin"):  # the web app's pages (the console has no page module)
+            self.ready()
         return self.page
 
     def ready(self) -> None:
