@@ -145,6 +145,12 @@ class Config:
         # GET /metrics wants "Authorization: Bearer <METRICS_TOKEN>" when set; in production
         # without it /metrics answers 404 (app/web/metrics/endpoint.py).
         self.METRICS_TOKEN = env.get("METRICS_TOKEN", "")
+        # Per-request HTTP metrics are summed in the process and added to Redis at most this
+        # often (one round trip per flush, not per request); 0 adds each request at once.
+        self.METRICS_FLUSH_SECONDS = _float(env, "METRICS_FLUSH_SECONDS", 0.5)
+        # How long a process trusts its copy of an account's is_active / tokens_valid_after
+        # (app/accounts/token_state.py): the longest a disable made elsewhere takes to apply.
+        self.ACCOUNT_STATE_CACHE_SECONDS = _float(env, "ACCOUNT_STATE_CACHE_SECONDS", 1.0)
 
         # Rendering and limits
         self.CHROMIUM_PATH = env.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -241,6 +247,7 @@ class TestConfig(Config):
         self.STRIPE_WEBHOOK_SECRET = ""
         self.SENDGRID_API_KEY = ""
         self.METRICS_TOKEN = ""
+        self.METRICS_FLUSH_SECONDS = 0.0  # each request at once; the buffered mode has its tests
         self.STORAGE_BACKEND = "local"
         self.LOG_FORMAT = "json"
         for key, value in overrides.items():
