@@ -36,6 +36,30 @@ def cpu_per_request(client, path: str, headers: dict, polls: int) -> float:
     return best
 
 
+def _ids(client, path: str, headers: dict):
+    import base64
+    import json
+    import uuid
+    token = headers["Authorization"].split()[1]
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return uuid.UUID(claims["sub"]), uuid.UUID(path.rsplit("/", 1)[1])
+
+
+def jwt_decode_ms(app, headers: dict, n: int = 2000) -> float:
+    """flask-jwt-extended's decode of the request's token (signature and claims), as a poll does
+    it (the header read unverified, then the token decoded), without the loaders."""
+    from flask_jwt_extended import decode_token
+    from flask_jwt_extended.utils import get_unverified_jwt_headers
+    token = headers["Authorization"].split()[1]
+    with app.app_context():
+        cpu = time.process_time()
+        for _ in range(n):
+            decode_token(token)
+            get_unverified_jwt_headers(token)
+        return (time.process_time() - cpu) / n * 1000
+
+
 def parts(app, client, path: str, headers: dict, polls: int) -> None:
     """CPU per poll with one part at a time switched off, and of bare requests for scale."""
     import logging
@@ -47,6 +71,27 @@ def parts(app, client, path: str, headers: dict, polls: int) -> None:
     with mock.patch.object(MetricStore, "record", lambda self, observations: True):
         rows.append(("  without recording metrics (one Redis round trip)",
                      cpu_per_request(client, path, headers, polls)))
+    from app.extensions import db
+    with app.app_context():
+        pool = db.engine.pool
+    pool._pre_ping = False
+    rows.append(("  without pool_pre_ping (its SELECT 1)", cpu_per_request(client, path, headers, polls)))
+    pool._pre_ping = True
+    from app.renders import routes as render_routes
+    with app.test_request_context():
+        from app.renders.status import read_job_status
+        row = read_job_status(*_ids(client, path, headers))
+    with mock.patch.object(render_routes, "read_job_status", lambda _user, _job: row):
+        rows.append(("  without the job's SELECT (its row kept; the session not used)",
+                     cpu_per_request(client, path, headers, polls)))
+    with mock.patch("app.accounts.guards.is_revoked", lambda _claims, _state: False):
+        rows.append(("  without the revocation check (Redis EXISTS of the token ids)",
+                     cpu_per_request(client, path, headers, polls)))
+    from app.renders import status as render_status
+    document = render_status.job_document(row)
+    with mock.patch.object(render_routes, "job_document", lambda _row: document):
+        rows.append(("  without building the document (job_document)",
+                     cpu_per_request(client, path, headers, polls)))
     http_log = logging.getLogger("waveframe.http")
     http_log.disabled = True
     rows.append(("  without the request's log line", cpu_per_request(client, path, headers, polls)))
@@ -55,6 +100,8 @@ def parts(app, client, path: str, headers: dict, polls: int) -> None:
                  cpu_per_request(client, "/healthz", {}, polls)))
     rows.append(("GET /api/v1/renders/<id> without a token (401 before any lookup)",
                  cpu_per_request(client, path, {}, polls)))
+    rows.append(("decoding the token alone (flask-jwt-extended + PyJWT, no loaders)",
+                 jwt_decode_ms(app, headers)))
     print("\nCPU ms per request, in-process (best of 3 runs of", polls, "requests):")
     for name, ms in rows:
         print(f"  {ms:6.3f}  {name}")

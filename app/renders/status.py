@@ -34,7 +34,9 @@ _QUERY = sa.select(*COLUMNS).where(_t.id == sa.bindparam("job_id"),
 
 def read_job_status(user_id: uuid.UUID, job_id: uuid.UUID) -> sa.Row:
     """The columns of the user's job the poll shows; another user's (or no) job is 404."""
-    row = db.session.connection().execute(_QUERY, {"job_id": job_id, "user_id": user_id}).first()
+    # A connection of its own, not the session's: nothing here needs the ORM's bookkeeping.
+    with db.engine.connect() as conn:
+        row = conn.execute(_QUERY, {"job_id": job_id, "user_id": user_id}).first()
     if row is None:
         raise NotFound("No such render job.", code="render_not_found")
     return row

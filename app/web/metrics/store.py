@@ -20,6 +20,7 @@ that exits flushes what it holds (``atexit``); one that is killed loses at most 
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import logging
 import math
@@ -43,6 +44,11 @@ Observation = tuple[Family, Sequence[str], float]  # family, label values, incre
 
 
 def field(labels: Sequence[str], part: str | None = None) -> str:
+    return _field(tuple(labels), part)
+
+
+@functools.lru_cache(maxsize=4096)  # label sets are few and bounded (families.py)
+def _field(labels: tuple[str, ...], part: str | None) -> str:
     return json.dumps([*labels, part] if part is not None else list(labels),
                       separators=(",", ":"))
 
