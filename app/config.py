@@ -197,6 +197,11 @@ class Config:
             raise ConfigError(f"STORAGE_BACKEND must be local or gcs, not {self.STORAGE_BACKEND!r}")
         if self.STORAGE_BACKEND == "gcs" and not self.GCS_BUCKET:
             raise ConfigError("GCS_BUCKET is required when STORAGE_BACKEND=gcs")
+        if not 0 <= self.ACCOUNT_STATE_CACHE_SECONDS <= 2:
+            raise ConfigError("ACCOUNT_STATE_CACHE_SECONDS must be between 0 and 2: it is how long a "
+                              "disabled account or a changed password may still pass elsewhere")
+        if not 0 <= self.METRICS_FLUSH_SECONDS <= 10:
+            raise ConfigError("METRICS_FLUSH_SECONDS must be between 0 and 10")
         if self.APP_ENV != "production":
             return
         required = {

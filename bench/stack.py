@@ -83,17 +83,19 @@ class Stack:
         subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def start(self, args: list[str], log_name: str, **env: str) -> subprocess.Popen:
+    def start(self, args: list[str], log_name: str, cwd: Path = ROOT, **env: str) -> subprocess.Popen:
         log = open(self.tmp / log_name, "ab")
-        process = subprocess.Popen(args, cwd=ROOT, env={**self.env, **env}, stdout=log,
+        process = subprocess.Popen(args, cwd=cwd, env={**self.env, **env}, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)
         return process
 
-    def gunicorn(self, app_spec: str, port: int, log_name: str, **env: str) -> subprocess.Popen:
+    def gunicorn(self, app_spec: str, port: int, log_name: str, cwd: Path = ROOT,
+                 **env: str) -> subprocess.Popen:
+        """``cwd`` may be another checkout of the app (``make load``'s ``--compare``)."""
         extra = ["--pythonpath", str(ROOT / "bench")] if app_spec.startswith("hello_app") else []
         args, assignments = procfile_web_command(app_spec, port, extra)
-        return self.start(args, log_name, **{**assignments, **env})
+        return self.start(args, log_name, cwd=cwd, **{**assignments, **env})
 
     def worker(self, log_name: str = "worker.log") -> subprocess.Popen:
         return self.start([sys.executable, "worker.py"], log_name)
