@@ -60,6 +60,53 @@ def jwt_decode_ms(app, headers: dict, n: int = 2000) -> float:
         return (time.process_time() - cpu) / n * 1000
 
 
+def _timed(fn, n: int = 2000) -> float:
+    for _ in range(200):
+        fn()
+    best = None
+    for _ in range(3):
+        cpu = time.process_time()
+        for _ in range(n):
+            fn()
+        took = (time.process_time() - cpu) / n * 1000
+        best = took if best is None else min(best, took)
+    return best
+
+
+def alone(app, client, path: str, headers: dict) -> list[tuple[str, float]]:
+    """Each part of a poll timed on its own, called as the poll calls it (steadier than the
+    differences above on a busy machine)."""
+    from flask import jsonify
+    from flask_jwt_extended import decode_token
+
+    from app.accounts.token_state import account_state
+    from app.accounts.tokens import is_revoked
+    from app.extensions import db
+    from app.renders.status import job_document, read_job_status
+
+    user_id, job_id = _ids(client, path, headers)
+    token = headers["Authorization"].split()[1]
+    rows = []
+    with app.test_request_context(path, headers=headers):
+        claims = decode_token(token)
+        state = account_state(user_id)
+        row = read_job_status(user_id, job_id)
+        rows.append(("  alone: the revocation check (Redis EXISTS, tokens_valid_after)",
+                     _timed(lambda: is_revoked(claims, state))))
+
+        def select():
+            read_job_status(user_id, job_id)
+            db.session.remove()
+        rows.append(("  alone: the job's SELECT (checkout, pre-ping, query, reset)", _timed(select)))
+        with app.app_context():
+            pool = db.engine.pool
+        pool._pre_ping = False
+        rows.append(("  alone: the same without pre-ping", _timed(select)))
+        pool._pre_ping = True
+        rows.append(("  alone: job_document + jsonify", _timed(lambda: jsonify(job_document(row)))))
+    return rows
+
+
 def parts(app, client, path: str, headers: dict, polls: int) -> None:
     """CPU per poll with one part at a time switched off, and of bare requests for scale."""
     import logging
@@ -102,6 +149,7 @@ def parts(app, client, path: str, headers: dict, polls: int) -> None:
                  cpu_per_request(client, path, {}, polls)))
     rows.append(("decoding the token alone (flask-jwt-extended + PyJWT, no loaders)",
                  jwt_decode_ms(app, headers)))
+    rows += alone(app, client, path, headers)
     print("\nCPU ms per request, in-process (best of 3 runs of", polls, "requests):")
     for name, ms in rows:
         print(f"  {ms:6.3f}  {name}")
