@@ -161,6 +161,12 @@ class Config:
         # GET /metrics wants "Authorization: Bearer <METRICS_TOKEN>" when set; in production
         # without it /metrics answers 404 (app/web/metrics/endpoint.py).
         self.METRICS_TOKEN = env.get("METRICS_TOKEN", "")
+        # Per-request HTTP metrics are summed in the process and added to Redis at most this
+        # often (one round trip per flush, not per request); 0 adds each request at once.
+        self.METRICS_FLUSH_SECONDS = _float(env, "METRICS_FLUSH_SECONDS", 0.5)
+        # How long a process trusts its copy of an account's is_active / tokens_valid_after
+        # (app/accounts/token_state.py): the longest a disable made elsewhere takes to apply.
+        self.ACCOUNT_STATE_CACHE_SECONDS = _float(env, "ACCOUNT_STATE_CACHE_SECONDS", 1.0)
 
         # Rendering and limits
         self.CHROMIUM_PATH = env.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -212,6 +218,11 @@ class Config:
             raise ConfigError(f"STORAGE_BACKEND must be local or gcs, not {self.STORAGE_BACKEND!r}")
         if self.STORAGE_BACKEND == "gcs" and not self.GCS_BUCKET:
             raise ConfigError("GCS_BUCKET is required when STORAGE_BACKEND=gcs")
+        if not 0 <= self.ACCOUNT_STATE_CACHE_SECONDS <= 2:
+            raise ConfigError("ACCOUNT_STATE_CACHE_SECONDS must be between 0 and 2: it is how long a "
+                              "disabled account or a changed password may still pass elsewhere")
+        if not 0 <= self.METRICS_FLUSH_SECONDS <= 10:
+            raise ConfigError("METRICS_FLUSH_SECONDS must be between 0 and 10")
         if self.APP_ENV != "production":
             return
         required = {
@@ -262,6 +273,7 @@ class TestConfig(Config):
         self.STRIPE_WEBHOOK_SECRET = ""
         self.SENDGRID_API_KEY = ""
         self.METRICS_TOKEN = ""
+        self.METRICS_FLUSH_SECONDS = 0.0  # each request at once; the buffered mode has its tests
         self.STORAGE_BACKEND = "local"
         self.LOG_FORMAT = "json"
         for key, value in overrides.items():

@@ -15,6 +15,10 @@ and a 200 MB upload's memory, on gunicorn with the Procfile's web settings (loop
    is sampled every 10 ms: the largest growth of one worker over its RSS before the upload.
 
 With ``--rounds N`` steps 2 and 3 alternate N times and the medians are reported.
+
+``--compare DIR`` also serves another checkout of the app (e.g. ``git worktree add /tmp/old
+<commit>``; same database, same gunicorn settings) and polls it in each round too, so the figures
+before and after a change come from one run.
 """
 
 from __future__ import annotations
@@ -143,9 +147,10 @@ def _dechunk(data: bytes) -> bytes:
 
 # -- steps ---------------------------------------------------------------------------------
 
-def start_web(stack: Stack, app_spec: str, log_name: str, **env: str) -> tuple[object, int]:
+def start_web(stack: Stack, app_spec: str, log_name: str, cwd: Path | None = None,
+              **env: str) -> tuple[object, int]:
     port = free_port()
-    process = stack.gunicorn(app_spec, port, log_name, **env)
+    process = stack.gunicorn(app_spec, port, log_name, **({"cwd": cwd} if cwd else {}), **env)
     wait_until_serving(HOST, port, "/healthz")
     return process, port
 
@@ -215,6 +220,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--upload-mb", type=int, default=200)
     parser.add_argument("--skip-upload", action="store_true")
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="another checkout of the app to poll in each round too")
     args = parser.parse_args()
     if not 1 <= args.clients <= 2000 or not 1 <= args.seconds <= 300 or not 1 <= args.rounds <= 10:
         parser.error("bounded run: --clients 1..2000, --seconds 1..300, --rounds 1..10")
@@ -237,8 +244,17 @@ def main() -> None:
         print(f"gunicorn: {' '.join(stack.processes[0].args[1:])}")
         print(f"polling GET {path} (body {len(json.dumps(body))} bytes) with {args.clients} "
               f"clients, {args.seconds:.0f} s per measurement, {args.rounds} round(s)")
-        waveframe_runs, hello_runs = [], []
+        waveframe_runs, hello_runs, other_runs = [], [], []
+        other = None
+        if args.compare:
+            other, other_port = start_web(stack, "wsgi:app", "compare.log", cwd=args.compare.resolve())
+            assert api_json(other_port, "GET", path, token=token)[1] == body, "not the same answer"
         for _round in range(args.rounds):
+            if other is not None:
+                result = poll_load(other_port, path, token, args.clients, args.seconds, other.pid,
+                                   database=database)
+                print(f"  compared    {result.summary()}  {cpu_summary(result)}")
+                other_runs.append(result)
             result = poll_load(web_port, path, token, args.clients, args.seconds, web.pid,
                                database=database)
             print(f"  waveframe   {result.summary()}  {cpu_summary(result)}")
@@ -247,6 +263,8 @@ def main() -> None:
             print(f"  hello-world {result.summary()}  {cpu_summary(result)}")
             hello_runs.append(result)
         stack.stop(hello)
+        if other is not None:
+            stack.stop(other)
 
         def median(runs, key):
             return statistics.median(key(r) for r in runs)
@@ -268,6 +286,12 @@ def main() -> None:
         print(f"  hello-world   {h_tp:8.0f}/s  {h_p50 * 1000:7.1f} ms  {h_p99 * 1000:7.1f} ms")
         print(f"  ratio         {w_tp / h_tp * 100:7.0f} %   {w_p50 / h_p50:7.2f}x   {w_p99 / h_p99:7.2f}x"
               "   (goals: throughput >= 50 %, p99 <= 2x)")
+        if other_runs:
+            o_tp, o_p50, o_p99 = (median(other_runs, throughput), median(other_runs, p50),
+                                  median(other_runs, p99))
+            print(f"  compared      {o_tp:8.0f}/s  {o_p50 * 1000:7.1f} ms  {o_p99 * 1000:7.1f} ms"
+                  f"   ({args.compare}: {o_tp / h_tp * 100:.0f} %, p99 {o_p99 / h_p99:.2f}x)")
+        print(f"  load average at the end: {os.getloadavg()[0]:.1f}")
         errors = sum(r.non_2xx + sum(r.errors.values()) for r in waveframe_runs + hello_runs)
         print(f"  errors (non-2xx + connection) across all runs: {errors}")
 

@@ -35,19 +35,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def procfile_web_args(app_spec: str, port: int, extra: list[str] = ()) -> list[str]:
-    """The Procfile's ``web`` command as argv, bound to ``HOST:port`` and serving ``app_spec``."""
+def procfile_web_command(app_spec: str, port: int,
+                         extra: list[str] = ()) -> tuple[list[str], dict[str, str]]:
+    """The Procfile's ``web`` command as argv, bound to ``HOST:port`` and serving ``app_spec``,
+    and the variables it assigns before the command (``PROXY_HOPS=...``)."""
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines()
                 if line.startswith("web:"))
     command = line.split(":", 1)[1]
     command = re.sub(r"\$\{(\w+):-([^}]*)\}", lambda m: os.environ.get(m.group(1), m.group(2)), command)
     args = shlex.split(command)
+    assignments = {}
+    while args and re.fullmatch(r"\w+=.*", args[0]):
+        name, _, value = args.pop(0).partition("=")
+        assignments[name] = value
     assert args[0] == "gunicorn", args
     args[0] = str(BIN / "gunicorn")
     args = [app_spec if a == "wsgi:app" else a for a in args]
     bind = args.index("--bind")
     args[bind + 1] = f"{HOST}:{port}"
-    return [*args, *extra]
+    return [*args, *extra], assignments
+
+
+def procfile_web_args(app_spec: str, port: int, extra: list[str] = ()) -> list[str]:
+    return procfile_web_command(app_spec, port, extra)[0]
 
 
 class Stack:
@@ -73,16 +83,19 @@ class Stack:
         subprocess.run([str(BIN / "flask"), "db", "upgrade"], cwd=ROOT, env=self.env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def start(self, args: list[str], log_name: str, **env: str) -> subprocess.Popen:
+    def start(self, args: list[str], log_name: str, cwd: Path = ROOT, **env: str) -> subprocess.Popen:
         log = open(self.tmp / log_name, "ab")
-        process = subprocess.Popen(args, cwd=ROOT, env={**self.env, **env}, stdout=log,
+        process = subprocess.Popen(args, cwd=cwd, env={**self.env, **env}, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)
         return process
 
-    def gunicorn(self, app_spec: str, port: int, log_name: str, **env: str) -> subprocess.Popen:
+    def gunicorn(self, app_spec: str, port: int, log_name: str, cwd: Path = ROOT,
+                 **env: str) -> subprocess.Popen:
+        """``cwd`` may be another checkout of the app (``make load``'s ``--compare``)."""
         extra = ["--pythonpath", str(ROOT / "bench")] if app_spec.startswith("hello_app") else []
-        return self.start(procfile_web_args(app_spec, port, extra), log_name, **env)
+        args, assignments = procfile_web_command(app_spec, port, extra)
+        return self.start(args, log_name, cwd=cwd, **{**assignments, **env})
 
     def worker(self, log_name: str = "worker.log") -> subprocess.Popen:
         return self.start([sys.executable, "worker.py"], log_name)

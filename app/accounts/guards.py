@@ -6,37 +6,30 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Flask, has_request_context, request
+from flask import Flask
 from flask_jwt_extended.config import config as jwt_config
 from jwt.exceptions import DecodeError
 
+from app.accounts.token_state import AccountState, account_state, init_account_state
 from app.accounts.tokens import claims_problem, is_revoked, issued_at_claims
 from app.errors import error_response
-from app.extensions import db, jwt
+from app.extensions import jwt
 from app.models import User
 
 log = logging.getLogger(__name__)
-_REQUEST_USERS = "waveframe.token_users"
 
 
-def token_user(payload: dict) -> User | None:
-    """The user a token's ``sub`` names, read once per request.
-
-    The revocation check and the user loader both need the row; without this the identity map
-    (weakly referencing) has often dropped it between the two and the row is selected twice.
-    Raises ``KeyError``/``ValueError`` for a token without a valid ``sub``.
-    """
-    user_id = uuid.UUID(payload["sub"])
-    if not has_request_context():
-        return db.session.get(User, user_id)
-    users = request.environ.setdefault(_REQUEST_USERS, {})
-    if user_id not in users:
-        users[user_id] = db.session.get(User, user_id)
-    return users[user_id]
+def token_account(payload: dict) -> AccountState | None:
+    """The state of the account a token's ``sub`` names (``token_state``: cached for at most
+    ``ACCOUNT_STATE_CACHE_SECONDS``, read once per request otherwise), shared by the revocation
+    check and the user loader. Raises ``KeyError``/``ValueError`` for a token without a valid
+    ``sub``."""
+    return account_state(uuid.UUID(payload["sub"]))
 
 
 def init_jwt(app: Flask) -> None:
     app.config.setdefault("JWT_ERROR_MESSAGE_KEY", "message")
+    init_account_state(app)
 
     @jwt.decode_key_loader
     def _decode_key(_header, unverified_claims):
@@ -54,13 +47,15 @@ def init_jwt(app: Flask) -> None:
 
     @jwt.user_lookup_loader
     def _lookup(_header, payload):
+        # The account's state, not its row: a view that needs the row asks app.web.auth's
+        # current_user(), which reads it then (a status poll does not).
         try:
-            user = token_user(payload)
+            account = token_account(payload)
         except (KeyError, ValueError, TypeError, AttributeError):
             return None
-        if user is None or not user.is_active:
+        if account is None or not account.is_active:
             return None
-        return user
+        return account
 
     @jwt.additional_claims_loader
     def _issued_at(_identity):
@@ -69,10 +64,10 @@ def init_jwt(app: Flask) -> None:
     @jwt.token_in_blocklist_loader
     def _is_revoked(_header, payload):
         try:
-            user = token_user(payload)
+            account = token_account(payload)
         except (KeyError, ValueError, TypeError, AttributeError):
             return True
-        return is_revoked(payload, user)
+        return is_revoked(payload, account)
 
     @jwt.user_lookup_error_loader
     def _lookup_error(_header, _payload):

@@ -141,8 +141,11 @@ def revoke_claims(claims: dict) -> list[str]:
     return revoked
 
 
-def is_revoked(claims: dict, user: User | None) -> bool:
-    """The check behind every authenticated request (blocklist, then tokens_valid_after)."""
+def is_revoked(claims: dict, user) -> bool:
+    """The check behind every authenticated request (blocklist, then tokens_valid_after).
+
+    ``user`` is anything with ``tokens_valid_after`` (the ``User`` row or its cached
+    ``AccountState``), or None."""
     ids = [claims["jti"]] + ([claims["rjti"]] if claims.get("rjti") else [])
     try:
         if get_redis().exists(*[_blocklist_key(jti) for jti in ids]):

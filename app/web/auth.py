@@ -13,16 +13,19 @@ are registered by the accounts package (``app.accounts.guards.init_jwt``).
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Callable
 
-from flask import current_app
-from flask_jwt_extended import current_user as _jwt_current_user
-from flask_jwt_extended import jwt_required, verify_jwt_in_request
+from flask import current_app, request
+from flask_jwt_extended import get_jwt, jwt_required, verify_jwt_in_request
 
+from app.errors import Unauthorized
+from app.extensions import db
 from app.models import User
 
 # The OpenAPI security requirement of an endpoint that needs a token: @bp.doc(security=...).
 BEARER_AUTH = [{"bearerAuth": []}]
+_REQUEST_USERS = "waveframe.request_users"
 
 
 def auth_required(*, fresh: bool = False, refresh: bool = False, optional: bool = False,
@@ -46,5 +49,21 @@ def auth_required(*, fresh: bool = False, refresh: bool = False, optional: bool 
     return decorate
 
 
+def current_user_id() -> uuid.UUID:
+    """The id of the account of the request's token (checked by the guard: active, unrevoked)."""
+    return uuid.UUID(get_jwt()["sub"])
+
+
 def current_user() -> User:
-    return _jwt_current_user
+    """The row of the request's account, read on first use (the guard itself only checks the
+    account's cached state, see app/accounts/token_state.py). Re-checked here: a row that has
+    gone or been disabled since is refused as the guard would have."""
+    user_id = current_user_id()
+    users = request.environ.setdefault(_REQUEST_USERS, {})
+    if user_id not in users:
+        user = db.session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise Unauthorized("This account does not exist or has been disabled.",
+                               code="account_unavailable")
+        users[user_id] = user
+    return users[user_id]

@@ -26,8 +26,9 @@ bp = Blueprint("metrics", __name__)
 
 def init_metrics(app: Flask) -> None:
     """The app's metric store (also used by the worker to record) and its ``/metrics``."""
-    app.extensions["metrics_store"] = MetricStore(app.config["REDIS_URL"],
-                                                  app.config["REDIS_KEY_PREFIX"])
+    store = MetricStore(app.config["REDIS_URL"], app.config["REDIS_KEY_PREFIX"])
+    store.flush_seconds = float(app.config.get("METRICS_FLUSH_SECONDS", 0.0))
+    app.extensions["metrics_store"] = store
     registry = CollectorRegistry(auto_describe=False)
     registry.register(RecordedCollector())
     registry.register(StateCollector())
@@ -53,5 +54,6 @@ def check_metrics_access() -> None:
 @bp.get("/metrics")
 def metrics():
     check_metrics_access()
+    current_app.extensions["metrics_store"].flush()  # this process's requests, up to this one
     return Response(generate_latest(current_app.extensions["metrics_registry"]),
                     mimetype=CONTENT_TYPE_LATEST)

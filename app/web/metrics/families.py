@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from functools import cached_property
 
 from prometheus_client.utils import floatToGoString
 
@@ -19,7 +20,7 @@ class Family:
     labels: tuple[str, ...]
     buckets: tuple[float, ...] = ()  # upper bounds of a histogram, ascending, +Inf implied
 
-    @property
+    @cached_property  # computed once per family (it is on every request's path)
     def bounds(self) -> tuple[str, ...]:
         """Every bucket's ``le`` label, +Inf last (also the field names in Redis)."""
         return (*(floatToGoString(b) for b in self.buckets), INF)

@@ -42,7 +42,9 @@ def observe_request(method: str, route: str, status: int, duration_ms: float | N
     observations: list[Observation] = [(f.HTTP_REQUESTS, labels, 1)]
     if duration_ms is not None:
         observations.append((f.HTTP_LATENCY, labels, duration_ms / 1000))
-    _record(*observations)
+    store = current_store()
+    if store is not None:
+        store.record_soon(observations)  # summed in the process, flushed in the background
 
 
 def _template(config: Mapping[str, Any] | None) -> str:

@@ -173,3 +173,46 @@ def test_recording_resumes_when_redis_comes_back(app, make_app, tmp_path):
         assert scrape(client).value("waveframe_http_requests_total", **HEALTHZ) == 1
     finally:
         server.stop()
+
+
+# -- per-request metrics summed in the process (METRICS_FLUSH_SECONDS, on by default) -----------
+
+def _await(predicate, timeout: float):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+    return value
+
+
+def test_buffered_requests_of_two_workers_reach_either_scrape_within_the_flush_period(app,
+                                                                                     make_app):
+    period = 0.2
+    first = make_app(METRICS_FLUSH_SECONDS=period).test_client()
+    second = make_app(METRICS_FLUSH_SECONDS=period).test_client()
+    for _ in range(3):
+        assert first.get("/healthz").status_code == 200
+    for _ in range(4):
+        assert second.get("/healthz").status_code == 200
+    # The scraping process flushes its own first: its 3 requests are there at once.
+    assert scrape(first).value("waveframe_http_requests_total", **HEALTHZ) >= 3
+    started = time.monotonic()
+    for client in (first, second):
+        _await(lambda c=client: scrape(c).value("waveframe_http_requests_total", **HEALTHZ) == 7,
+               timeout=period * 5 + 1)
+    assert time.monotonic() - started < period * 5 + 1
+    result = scrape(second)
+    assert result.value("waveframe_http_request_duration_seconds_count", **HEALTHZ) == 7
+    assert result.value("waveframe_http_request_duration_seconds_bucket", le="+Inf", **HEALTHZ) == 7
+
+
+def test_buffered_recording_never_makes_a_request_wait_on_a_hung_redis(app, make_app,
+                                                                       silent_redis):
+    application = make_app(REDIS_URL=silent_redis, METRICS_FLUSH_SECONDS=0.05)
+    client = application.test_client()
+    started = time.monotonic()
+    for _ in range(20):
+        assert client.get("/healthz").status_code == 200
+    assert time.monotonic() - started < TIMEOUT_SECONDS * 2  # 20 requests, not one timeout each
+    store = application.extensions["metrics_store"]
+    _await(lambda: store.dropped >= 20, timeout=TIMEOUT_SECONDS * 4 + 2)  # counted as lost

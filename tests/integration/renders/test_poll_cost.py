@@ -3,6 +3,8 @@ path still refuses revoked tokens and disabled accounts.
 
 The load figures are ``make load`` (docs/RELIABILITY.md); this counts SQL statements, which is
 what made a poll slow (the token's user was selected twice and the job joined the user again).
+Now a poll is one SELECT of the job's shown columns (app/renders/status.py), plus one of the
+account's state when it is not cached (app/accounts/token_state.py, at most 1 s).
 Each request runs in its own app context, as under gunicorn, so nothing is left in the session
 from the test's own set-up.
 """
@@ -55,7 +57,20 @@ def polled_job(app, media, render_tmp):
     return client, headers, created.get_json()["id"]
 
 
-def test_a_poll_reads_the_user_once_and_the_job_once(app, polled_job):
+def test_a_poll_sends_one_statement_the_job_with_its_owner_in_the_where(app, polled_job):
+    client, headers, job_id = polled_job
+    assert client.get(f"/api/v1/renders/{job_id}", headers=headers).status_code == 200
+    with sql_statements(app) as statements:  # the account's state is now cached (<= 1 s)
+        response = client.get(f"/api/v1/renders/{job_id}", headers=headers)
+    assert response.status_code == 200 and response.get_json()["id"] == job_id
+    assert len(statements) <= 1, statements
+    assert sum(reads_table(s, "render_jobs") for s in statements) == 1, statements
+    assert "render_jobs.user_id = " in statements[0], statements
+
+
+def test_a_poll_with_the_cache_off_reads_the_account_once_and_the_job_once(app, polled_job,
+                                                                            monkeypatch):
+    monkeypatch.setitem(app.config, "ACCOUNT_STATE_CACHE_SECONDS", 0)
     client, headers, job_id = polled_job
     with sql_statements(app) as statements:
         response = client.get(f"/api/v1/renders/{job_id}", headers=headers)
