@@ -9,13 +9,14 @@ once per (job, kind) by ``app.mail``.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 from flask import current_app
 
 from app.delivery.links import issue_download_link, video_title
 from app.delivery.retention import video_expiry
-from app.errors import UpstreamError
+from app.errors import NotFound, UpstreamError
 from app.extensions import db
 from app.mail.queueing import queue_email
 from app.models import PaymentStatus, RenderJob
@@ -29,10 +30,13 @@ def on_video_kept(job: RenderJob) -> None:
     if job.video_expires_at is None and job.completed_at is not None:
         job.video_expires_at = video_expiry(job.completed_at)
         db.session.commit()
-    try:
-        link = issue_download_link(job)
-    except UpstreamError:
-        link = None  # the email then points at the app, which issues a fresh link
+    links = {}
+    for size in job.formats:  # one link per format of an order, the first being the job's own
+        try:
+            links[size] = issue_download_link(job, size=size)
+        except (UpstreamError, NotFound):
+            links[size] = None  # the email then points at the app, which issues a fresh link
+    link = links[job.formats[0]]
     duration = job.output_duration or job.audio_duration
     queue_email(to=job.user.email, template=VIDEO_READY, kind=VIDEO_READY, user_id=job.user_id,
                 render_job_id=job.id, context={
@@ -43,7 +47,17 @@ def on_video_kept(job: RenderJob) -> None:
                     "video_expires_at": format_instant(job.video_expires_at),
                     "retention_days": int(current_app.config["VIDEO_RETENTION_DAYS"]),
                     "render_id": str(job.id),
+                    "downloads": [{"size": size, "label": format_label(size),
+                                   "url": found.url if found else ""}
+                                  for size, found in links.items()] if len(links) > 1 else [],
                 })
+
+
+def format_label(size: str) -> str:
+    """``1080x1920`` -> ``9:16, 1080x1920``."""
+    width, height = (int(v) for v in size.split("x"))
+    divisor = math.gcd(width, height)
+    return f"{width // divisor}:{height // divisor}, {width}x{height}"
 
 
 def on_render_failed(job: RenderJob) -> None:

@@ -10,9 +10,10 @@ from app.models.render_job import (
     RenderJob,
     RenderStatus,
 )
+from app.models.render_output import RenderOutput
 from app.models.user import PasswordResetToken, User
 
 __all__ = [
     "TERMINAL_STATUSES", "EmailDelivery", "InvalidTransition", "PasswordResetToken", "Payment",
-    "PaymentStatus", "RenderJob", "RenderStatus", "StripeEvent", "User", "utcnow",
+    "PaymentStatus", "RenderJob", "RenderOutput", "RenderStatus", "StripeEvent", "User", "utcnow",
 ]

@@ -20,6 +20,7 @@ import redis
 from app.errors import Conflict
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, utcnow
+from app.rendering.catalog import formats_of
 from app.renders.rows import lock_render_job
 from app.renders.tasks import render_job_task
 from app.tasks.jobs import fetch_job, remove_job
@@ -71,7 +72,9 @@ def _seconds(job: RenderJob) -> float:
 
 def timeout_for(job: RenderJob) -> int:
     config = job.config or {}
-    return job_timeout(_seconds(job), config.get("size", "1920x1080"), config.get("fps", 30))
+    # an order of several formats renders each of them in the one attempt
+    return min(MAX_JOB_TIMEOUT, sum(job_timeout(_seconds(job), size, config.get("fps", 30))
+                                    for size in formats_of(config)))
 
 
 def rq_job_id_for(job_id, attempt: int) -> str:

@@ -32,9 +32,11 @@ UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {"schema
     "type": "object", "required": ["audio", "config"],
     "properties": {
         "audio": {**_BINARY, "description": "The audio file (MP3, WAV, FLAC, OGG, M4A, ...)."},
-        "config": {"type": "string", "description": "JSON object {template, size, fps, title, artist, "
-                   "trim_start, trim_end, options, captions}; all but template optional "
-                   "(see GET /templates)."},
+        "config": {"type": "string", "description": "JSON object {template, size, formats, fps, title, "
+                   "artist, trim_start, trim_end, options, captions}; all but template optional "
+                   "(see GET /templates). formats: 1-3 sizes (at most one per aspect: 16:9, 1:1, "
+                   "9:16), rendered from one order and paid once (the sum of each format's price); "
+                   "the first is size."},
         "background": {**_BINARY, "description": "Optional background image (PNG, JPEG, WebP)."},
         "cover": {**_BINARY, "description": "Optional cover image, for templates that show one."},
         "logo": {**_BINARY, "description": "Optional logo image."},

@@ -8,6 +8,7 @@ import marshmallow as ma
 from flask_smorest.fields import Upload
 
 from app.models import RenderStatus
+from app.rendering.catalog import aspect_of
 
 STATUS_VALUES = [s.value for s in RenderStatus]
 
@@ -31,8 +32,9 @@ class JSONObject(ma.fields.Field):
 
 class RenderFormSchema(ma.Schema):
     config = JSONObject(required=True, metadata={
-        "description": "JSON object: {template, size, fps, title, artist, trim_start, trim_end, "
-                       "options}; every field but template optional (see GET /templates)."})
+        "description": "JSON object: {template, size, formats, fps, title, artist, trim_start, "
+                       "trim_end, options, captions}; every field but template optional (see GET "
+                       "/templates). formats: 1-3 sizes, one per aspect, one payment for all."})
 
 
 class RenderFilesSchema(ma.Schema):
@@ -74,6 +76,10 @@ class RenderJobSchema(ma.Schema):
     audio = ma.fields.Method("_audio")
     price = ma.fields.Method("_price")
     output = ma.fields.Method("_output")
+    outputs = ma.fields.Method("_outputs", metadata={
+        "description": "Every video of a completed job, one per format of the order (the first is "
+                       "`output`): [{size, aspect, bytes, duration, download}], `download` being the "
+                       "endpoint that issues a fresh link to that format; [] until completed."})
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
     queued_at = ma.fields.DateTime(allow_none=True)
@@ -105,6 +111,15 @@ class RenderJobSchema(ma.Schema):
             return None
         return {"size": job.output_size, "duration": job.output_duration,
                 "checksum": job.output_checksum}
+
+    def _outputs(self, job):
+        if not job.output_key or str(job.status) != RenderStatus.COMPLETED.value:
+            return []
+        rows = [(o.size, o.size_bytes, o.duration) for o in job.outputs] or [
+            (job.formats[0], job.output_size, job.output_duration)]  # completed before render_outputs
+        return [{"size": size, "aspect": aspect_of(size), "bytes": size_bytes, "duration": duration,
+                 "download": f"/api/v1/renders/{job.id}/download?size={size}"}
+                for size, size_bytes, duration in rows]
 
 
 class RenderListSchema(ma.Schema):

@@ -23,7 +23,7 @@ from app.models import RenderJob, RenderStatus, User, utcnow
 from app.rendering import catalog
 from app.renders import render_cache
 from app.renders.errors import engine_input_errors
-from app.renders.pricing import quote
+from app.renders.pricing import quote_order
 from app.renders.queueing import MAX_ATTEMPTS, queue_render, render_seconds, unqueue_render
 from app.renders.rows import lock_render_job
 from app.renders.uploads import (
@@ -108,7 +108,7 @@ def create_render(user: User, *, audio: FileStorage, config: Mapping,
             log.info("render_reused", extra={"render_job_id": str(existing.id), "user_id": str(user.id),
                                              "status": str(existing.status)})
             return existing
-        price = quote(normalized["size"], render_seconds(normalized, upload.info.duration))
+        price = quote_order(catalog.formats_of(normalized), render_seconds(normalized, upload.info.duration))
         try:
             audio_key = job_storage.audio_key(user.id, job_id, upload.extension)
             storage.put_file(audio_key, upload.path, content_type=AUDIO_CONTENT_TYPES.get(
