@@ -7,9 +7,13 @@ import uuid
 from flask import current_app, request
 from flask_smorest import Blueprint
 
+from app.extensions import limiter
 from app.renders.catalog import templates_document
 from app.renders.pricing import price_list
 from app.renders.schemas import (
+    CaptionCuesSchema,
+    CaptionFilesSchema,
+    CaptionFormSchema,
     PricingSchema,
     RenderFilesSchema,
     RenderFormSchema,
@@ -17,7 +21,14 @@ from app.renders.schemas import (
     RenderListArgsSchema,
     RenderListSchema,
 )
-from app.renders.service import cancel_render, create_render, get_render, list_renders, retry_render
+from app.renders.service import (
+    cancel_render,
+    create_render,
+    get_render,
+    list_renders,
+    parse_captions,
+    retry_render,
+)
 from app.renders.uploads import IMAGE_PARTS
 from app.web.auth import BEARER_AUTH, auth_required, current_user
 
@@ -25,6 +36,8 @@ catalog_bp = Blueprint("catalog", __name__, url_prefix="/api/v1",
                        description="Visualizer templates and prices.")
 bp = Blueprint("renders", __name__, url_prefix="/api/v1/renders",
                description="Render jobs: upload audio, follow progress, cancel, retry.")
+captions_bp = Blueprint("captions", __name__, url_prefix="/api/v1/captions",
+                        description="Caption files read the way renders read them.")
 TEMPLATES_MAX_AGE = 300
 _BINARY = {"type": "string", "format": "binary"}
 # flask-smorest documents one request body per view; this one shows the form and file parts together.
@@ -64,6 +77,21 @@ def list_templates():
 def pricing():
     """What a render costs, by audio length and resolution (smallest currency unit)."""
     return price_list()
+
+
+@captions_bp.post("/parse")
+@auth_required()
+@limiter.limit("60 per minute")
+@captions_bp.arguments(CaptionFormSchema, location="form")
+@captions_bp.arguments(CaptionFilesSchema, location="files")
+@captions_bp.response(200, CaptionCuesSchema)
+@captions_bp.alt_response(413, description="The file is larger than 512 KB.")
+@captions_bp.alt_response(422, description="Not a well-formed SRT/WebVTT file (the message and "
+                                           "details.line name the line), or a cue past the audio.")
+@captions_bp.doc(security=BEARER_AUTH)
+def parse_caption_file(form: dict, files: dict):
+    """Read an SRT or WebVTT file into cues (for a preview); nothing is stored."""
+    return {"cues": parse_captions(files["captions"], form.get("duration"))}
 
 
 @bp.post("")

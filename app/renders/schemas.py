@@ -45,6 +45,28 @@ class RenderFilesSchema(ma.Schema):
     captions = Upload(metadata={"description": "Optional SRT or WebVTT caption file."})
 
 
+class CaptionFormSchema(ma.Schema):
+    duration = ma.fields.Float(load_default=None, validate=ma.validate.Range(min=0, min_inclusive=False),
+                               metadata={"description": "Seconds of the audio: every cue must end "
+                                                        "inside it (optional)."})
+
+
+class CaptionFilesSchema(ma.Schema):
+    captions = Upload(required=True, metadata={"description": "An SRT or WebVTT file (UTF-8, at most "
+                                                              "512 KB)."})
+
+
+class CueSchema(ma.Schema):
+    start = ma.fields.Float()
+    end = ma.fields.Float()
+    text = ma.fields.String()
+
+
+class CaptionCuesSchema(ma.Schema):
+    cues = ma.fields.List(ma.fields.Nested(CueSchema), metadata={
+        "description": "Cues in seconds of the audio, markup removed, as config.captions.cues takes them."})
+
+
 class RenderListArgsSchema(ma.Schema):
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
     per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))

@@ -77,6 +77,13 @@ def with_caption_file(config: Mapping, cues: list[dict]) -> dict:
     return {**config, "captions": {**(style if isinstance(style, Mapping) else {}), "cues": cues}}
 
 
+def parse_captions(captions: FileStorage, audio_duration: float | None = None) -> list[dict]:
+    """The cues of an SRT or WebVTT file, read by the parser the renders use (the web app shows
+    them in its preview before anything is uploaded); 422 naming the line, 413 too big."""
+    with scratch_dir("uploads") as workdir:
+        return validate_captions(captions, workdir, audio_duration)
+
+
 def create_render(user: User, *, audio: FileStorage, config: Mapping,
                   images: Mapping[str, FileStorage | None] | None = None,
                   captions: FileStorage | None = None) -> RenderJob:
