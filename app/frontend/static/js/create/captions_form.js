@@ -28,6 +28,7 @@ export class CaptionsForm {
   async choose(file) {
     clearAlert(this.alert);
     setFieldError(this.input, '');
+    this.input.removeAttribute('aria-invalid');
     if (!file) return;
     if (!/\.(srt|vtt)$/i.test(file.name)) {
       this.refuse(`"${file.name}" is not a caption file: choose an .srt or .vtt file.`);
@@ -55,7 +56,7 @@ export class CaptionsForm {
       this.clear({ keepAlert: true });
       if (err instanceof ApiError && err.status < 500) {
         showMessage(this.alert, `${file.name}: ${err.message}`);
-        setFieldError(this.input, err.message);
+        this.input.setAttribute('aria-invalid', 'true'); // the alert above says why
       } else {
         showError(this.alert, err, { retry: () => this.choose(file) });
       }
@@ -74,7 +75,7 @@ export class CaptionsForm {
     this.cues = null;
     this.input.value = '';
     this.style.hidden = true;
-    if (!keepAlert) { clearAlert(this.alert); setFieldError(this.input, ''); }
+    if (!keepAlert) { clearAlert(this.alert); setFieldError(this.input, ''); this.input.removeAttribute('aria-invalid'); }
     if (had) this.onChange();
   }
 
