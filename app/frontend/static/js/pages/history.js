@@ -1,7 +1,7 @@
 // Past renders and payments with their states, newest first, a page at a time.
 import { api, SessionLost } from '../api.js';
 import { clearAlert, showError } from '../alerts.js';
-import { $, formatDate, formatMoney, h, pageConfig, replaceChildren, statusBadge } from '../dom.js';
+import { $, formatDate, formatMoney, h, icon, pageConfig, replaceChildren, statusBadge } from '../dom.js';
 import { setBusy } from '../forms.js';
 import { startPage } from '../page.js';
 
@@ -45,7 +45,8 @@ function formatsLine(item) {
   return h('span', { class: 'history-formats' }, formats.map((size) => {
     const label = `${aspectOf(size)} · ${size.replace('x', ' × ')}`;
     if (item.status !== 'completed') return h('span', { class: 'badge' }, label);
-    const button = h('button', { type: 'button', class: 'secondary button-small', 'aria-label': `Download ${title}, ${label}` }, label);
+    const button = h('button', { type: 'button', class: 'secondary button-small', 'aria-label': `Download ${title}, ${label}` },
+      icon('download'), h('span', {}, label));
     button.addEventListener('click', () => downloadFormat(button, item.id, size));
     return button;
   }));

@@ -3,7 +3,7 @@
 // time). Stripe Checkout returns here with ?checkout=success|canceled.
 import { api, NetworkError, SessionLost } from '../api.js';
 import { clearAlert, showError } from '../alerts.js';
-import { $, formatBytes, formatDate, formatEta, formatMoney, formatTime, h, pageConfig, replaceChildren, statusBadge } from '../dom.js';
+import { $, formatBytes, formatDate, formatEta, formatMoney, formatTime, h, icon, pageConfig, replaceChildren, statusBadge } from '../dom.js';
 import { setBusy } from '../forms.js';
 import { startPage } from '../page.js';
 
@@ -132,8 +132,8 @@ function showDownloads(outputs) {
   shownDownloads = key;
   replaceChildren($('#download-list'), outputs.map((output) => {
     const name = ASPECT_NAMES[output.aspect] || output.aspect;
-    const download = h('button', { type: 'button', class: 'primary button-small', 'aria-label': `Download ${name} (${sizeText(output.size)})` },
-      h('span', {}, `Download ${output.aspect}`));
+    const download = h('button', { type: 'button', class: 'primary button-small' },
+      icon('download'), h('span', {}, `Download ${output.aspect}`));
     download.addEventListener('click', () => downloadFormat(download, output.size));
     const play = h('button', { type: 'button', class: 'secondary button-small', dataset: { play: output.size },
       'aria-pressed': String(output.size === playing), 'aria-label': `Play ${name}` }, 'Play');
