@@ -44,7 +44,7 @@ function formatsLine(item) {
   const title = item.title || 'Untitled video';
   return h('span', { class: 'history-formats' }, formats.map((size) => {
     const label = `${aspectOf(size)} · ${size.replace('x', ' × ')}`;
-    if (item.status !== 'completed') return h('span', { class: 'badge' }, label);
+    if (item.status !== 'completed') return h('span', { class: 'format-chip' }, label);
     const button = h('button', { type: 'button', class: 'secondary button-small', 'aria-label': `Download ${title}, ${label}` },
       icon('download'), h('span', {}, label));
     button.addEventListener('click', () => downloadFormat(button, item.id, size));
