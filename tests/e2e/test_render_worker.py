@@ -115,7 +115,8 @@ def test_a_high_job_enqueued_after_a_low_one_runs_first(paying_client, paying_ap
     headers = auth_headers(user)
     # payments on: uploads wait unqueued until this test queues them (as a paid webhook does)
     low_id = upload(paying_client, headers, clips["two"], config=SMALL).json["id"]
-    high_id = upload(paying_client, headers, clips["two"], config=SMALL).json["id"]
+    # another title: an identical request would get the first job back (render cache)
+    high_id = upload(paying_client, headers, clips["two"], config={**SMALL, "title": "High"}).json["id"]
     queue_render(row(low_id), priority="low")
     queue_render(row(high_id))  # 2 s of audio: the high queue
     assert row(low_id).priority == "low" and row(high_id).priority == "high"
