@@ -3,7 +3,8 @@
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    CHROMIUM_PATH=/usr/bin/chromium APP_ENV=production
+    CHROMIUM_PATH=/usr/bin/chromium APP_ENV=production \
+    PROXY_HOPS=1
 RUN apt-get update \
  && apt-get install -y --no-install-recommends chromium ffmpeg fonts-dejavu-core fonts-liberation \
  && rm -rf /var/lib/apt/lists/*

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv
 export FLASK_APP := wsgi.py
 
-.PHONY: run test bench lint bootstrap bootstrap-test migrate
+.PHONY: run test bench load soak lint bootstrap bootstrap-test migrate
 
 bootstrap:
 	@scripts/bootstrap.sh run
@@ -23,6 +23,14 @@ test: bootstrap-test
 
 bench: bootstrap
 	@$(VENV)/bin/python bench/render_bench.py $(BENCH_ARGS)
+
+# Loopback-only load figures (docs/RELIABILITY.md, "Load"): status polling next to a bare Flask
+# hello-world on the Procfile's gunicorn settings, a 200 MB upload's memory; and a mixed-traffic soak.
+load: bootstrap-test
+	@$(VENV)/bin/python bench/load_bench.py $(LOAD_ARGS)
+
+soak: bootstrap-test
+	@$(VENV)/bin/python bench/soak_bench.py --seconds $${SOAK_SECONDS:-600} $(SOAK_ARGS)
 
 lint: bootstrap
 	@$(VENV)/bin/ruff check .

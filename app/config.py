@@ -136,7 +136,10 @@ class Config:
         self.FRONTEND_URL = (env.get("FRONTEND_URL")
                              or f"http://127.0.0.1:{self.WAVEFRAME_PORT}").rstrip("/")
         self.FORCE_HTTPS = _bool(env.get("FORCE_HTTPS"), self.APP_ENV == "production")
-        self.PROXY_HOPS = _int(env, "PROXY_HOPS", 1)
+        # Proxies in front whose X-Forwarded-For/-Proto/-Host are believed. None by default: with
+        # nothing in front (the embedded default, `make run`) a client could otherwise choose its
+        # own IP address (and reset per-IP limits). Production (Railway's one proxy) defaults to 1.
+        self.PROXY_HOPS = _int(env, "PROXY_HOPS", 1 if self.APP_ENV == "production" else 0)
         self.LOG_LEVEL = env.get("LOG_LEVEL", "INFO")
         self.LOG_FORMAT = env.get("LOG_FORMAT", "json")
         # GET /metrics wants "Authorization: Bearer <METRICS_TOKEN>" when set; in production
@@ -157,6 +160,9 @@ class Config:
         # A rendering job with no heartbeat for this long is taken to have lost its worker.
         self.RENDER_STALE_SECONDS = _int(env, "RENDER_STALE_SECONDS", 120)
         self.RENDER_RECONCILE_GRACE_SECONDS = _int(env, "RENDER_RECONCILE_GRACE_SECONDS", 30)
+        # A render longer than this many seconds is split into chunks that any worker renders
+        # (app/renders/chunking.py); 0 turns splitting off.
+        self.RENDER_CHUNK_SECONDS = _int(env, "RENDER_CHUNK_SECONDS", 60)
 
         # API docs (flask-smorest)
         self.API_TITLE = "Waveframe API"

@@ -3,18 +3,50 @@ whether it is revoked, the claims every token carries, and the error each refusa
 
 from __future__ import annotations
 
+import logging
 import uuid
 
-from flask import Flask
+from flask import Flask, has_request_context, request
+from flask_jwt_extended.config import config as jwt_config
+from jwt.exceptions import DecodeError
 
-from app.accounts.tokens import is_revoked, issued_at_claims
+from app.accounts.tokens import claims_problem, is_revoked, issued_at_claims
 from app.errors import error_response
 from app.extensions import db, jwt
 from app.models import User
 
+log = logging.getLogger(__name__)
+_REQUEST_USERS = "waveframe.token_users"
+
+
+def token_user(payload: dict) -> User | None:
+    """The user a token's ``sub`` names, read once per request.
+
+    The revocation check and the user loader both need the row; without this the identity map
+    (weakly referencing) has often dropped it between the two and the row is selected twice.
+    Raises ``KeyError``/``ValueError`` for a token without a valid ``sub``.
+    """
+    user_id = uuid.UUID(payload["sub"])
+    if not has_request_context():
+        return db.session.get(User, user_id)
+    users = request.environ.setdefault(_REQUEST_USERS, {})
+    if user_id not in users:
+        users[user_id] = db.session.get(User, user_id)
+    return users[user_id]
+
 
 def init_jwt(app: Flask) -> None:
     app.config.setdefault("JWT_ERROR_MESSAGE_KEY", "message")
+
+    @jwt.decode_key_loader
+    def _decode_key(_header, unverified_claims):
+        # Runs before the signature check and before anything reads a claim: a token whose
+        # claims do not have our shape is invalid (401 invalid_token), signed by us or not.
+        problem = claims_problem(unverified_claims)
+        if problem:
+            log.info("token_refused", extra={"reason": problem})
+            raise DecodeError(problem)
+        return jwt_config.decode_key
 
     @jwt.user_identity_loader
     def _identity(user):
@@ -23,10 +55,9 @@ def init_jwt(app: Flask) -> None:
     @jwt.user_lookup_loader
     def _lookup(_header, payload):
         try:
-            user_id = uuid.UUID(payload["sub"])
-        except (KeyError, ValueError):
+            user = token_user(payload)
+        except (KeyError, ValueError, TypeError, AttributeError):
             return None
-        user = db.session.get(User, user_id)
         if user is None or not user.is_active:
             return None
         return user
@@ -38,8 +69,8 @@ def init_jwt(app: Flask) -> None:
     @jwt.token_in_blocklist_loader
     def _is_revoked(_header, payload):
         try:
-            user = db.session.get(User, uuid.UUID(payload["sub"]))
-        except (KeyError, ValueError):
+            user = token_user(payload)
+        except (KeyError, ValueError, TypeError, AttributeError):
             return True
         return is_revoked(payload, user)
 

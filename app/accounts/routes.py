@@ -16,8 +16,8 @@ from app.accounts.limits import (
     RESET_CONFIRM_PER_IP,
     RESET_PER_EMAIL,
     RESET_PER_IP,
+    account_in_body,
     client_ip,
-    email_in_body,
 )
 from app.accounts.refresh_cookie import (
     TRANSPORT_PARAMETER,
@@ -36,6 +36,7 @@ from app.accounts.schemas import (
     MessageSchema,
     PasswordResetConfirmSchema,
     PasswordResetRequestSchema,
+    RegistrationSchema,
     UserSchema,
 )
 from app.accounts.tokens import lifetime_seconds
@@ -60,7 +61,7 @@ def _session_body(session: service.AuthSession) -> dict:
 @auth_bp.post("/register")
 @limiter.limit(REGISTER_PER_IP, key_func=client_ip)
 @auth_bp.doc(parameters=[TRANSPORT_PARAMETER])
-@auth_bp.arguments(CredentialsSchema)
+@auth_bp.arguments(RegistrationSchema)
 @auth_bp.response(201, AuthSessionSchema)
 @auth_bp.alt_response(409, schema=ErrorSchema, description="The email is already registered.")
 @auth_bp.alt_response(422, schema=ErrorSchema,
@@ -72,7 +73,7 @@ def register(body):
 
 
 @auth_bp.post("/login")
-@limiter.limit(LOGIN_PER_EMAIL, key_func=email_in_body)
+@limiter.limit(LOGIN_PER_EMAIL, key_func=account_in_body)
 @limiter.limit(LOGIN_PER_IP, key_func=client_ip)
 @auth_bp.doc(parameters=[TRANSPORT_PARAMETER])
 @auth_bp.arguments(CredentialsSchema)
@@ -115,7 +116,7 @@ def logout():
 
 
 @auth_bp.post("/password-reset")
-@limiter.limit(RESET_PER_EMAIL, key_func=email_in_body)
+@limiter.limit(RESET_PER_EMAIL, key_func=account_in_body)
 @limiter.limit(RESET_PER_IP, key_func=client_ip)
 @auth_bp.arguments(PasswordResetRequestSchema)
 @auth_bp.response(202, MessageSchema)

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from app.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from app.web.schemas import MAX_PAGE, MAX_PER_PAGE
+
 EMAIL_MAX = 320
-PASSWORD_MAX = 1024  # the policy allows 256; longer is refused by the service with a clear message
+PASSWORD_MAX = 1024  # a password being checked (login, current password); new ones: MAX_LENGTH
 HISTORY_TYPES = ("render", "payment")
+NEW_PASSWORD_RULES = (f"{MIN_LENGTH} to {MAX_LENGTH} characters; not your email address (or its part "
+                      "before @), not a common password, not one character repeated.")
+
+
+def new_password_field(**kwargs) -> ma.fields.String:
+    """A password being set: the policy's lengths are validated here (so the OpenAPI document
+    states them); the other rules (email, common passwords) by the service, also with 422."""
+    return ma.fields.String(load_only=True, validate=ma.validate.Length(
+        min=MIN_LENGTH, max=MAX_LENGTH, error=f"Use {MIN_LENGTH} to {MAX_LENGTH} characters."),
+        metadata={"description": NEW_PASSWORD_RULES}, **kwargs)
 
 
 class UserSchema(ma.Schema):
@@ -21,9 +34,11 @@ class CredentialsSchema(ma.Schema):
     email = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=EMAIL_MAX),
                              metadata={"example": "ada@example.com"})
     password = ma.fields.String(required=True, load_only=True,
-                                validate=ma.validate.Length(min=1, max=PASSWORD_MAX),
-                                metadata={"description": "At least 10 characters, not the email, "
-                                                         "not a common password."})
+                                validate=ma.validate.Length(min=1, max=PASSWORD_MAX))
+
+
+class RegistrationSchema(CredentialsSchema):
+    password = new_password_field(required=True)
 
 
 class AccessTokenSchema(ma.Schema):
@@ -46,8 +61,7 @@ class PasswordResetRequestSchema(ma.Schema):
 class PasswordResetConfirmSchema(ma.Schema):
     token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256),
                              metadata={"description": "The token from the emailed link."})
-    password = ma.fields.String(required=True, load_only=True,
-                                validate=ma.validate.Length(min=1, max=PASSWORD_MAX))
+    password = new_password_field(required=True)
 
 
 class MessageSchema(ma.Schema):
@@ -58,8 +72,7 @@ class AccountUpdateSchema(ma.Schema):
     """Only these fields exist: anything else (``is_admin``, ``id``...) is refused with 422."""
 
     email = ma.fields.String(validate=ma.validate.Length(min=1, max=EMAIL_MAX))
-    password = ma.fields.String(load_only=True, validate=ma.validate.Length(min=1, max=PASSWORD_MAX),
-                                metadata={"description": "The new password."})
+    password = new_password_field()
     current_password = ma.fields.String(required=True, load_only=True,
                                         validate=ma.validate.Length(min=1, max=PASSWORD_MAX))
 
@@ -79,8 +92,8 @@ class AccountUpdateResultSchema(ma.Schema):
 
 
 class HistoryArgsSchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
-    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
     type = ma.fields.String(validate=ma.validate.OneOf(HISTORY_TYPES),
                             metadata={"description": "Only renders or only payments."})
 

@@ -6,6 +6,10 @@ login (``rjti``, ``rexp``), so logging out with an access token revokes both, an
 refresh token also revokes every access token derived from it. Revoked ids sit in a Redis
 blocklist with a TTL equal to the token's remaining life.
 
+``claims_problem`` says what is wrong with a token's claims (checked before the token is even
+decoded, so a token signed with our secret but missing ``jti``, ``sub``, ``type`` or ``exp``, or
+carrying one of the wrong type, is refused with 401 rather than failing further on).
+
 Every token also carries ``iat_us`` (issue time in microseconds; ``iat`` has whole seconds): a
 token issued before the user's ``tokens_valid_after`` (set on a password change or reset, or when
 the account is disabled) is refused.
@@ -45,6 +49,53 @@ def lifetime_seconds(name: str) -> int:
 def issued_at_claims() -> dict:
     """Claims added to every token (registered as the JWT additional-claims loader)."""
     return {"iat_us": time.time_ns() // 1000}
+
+
+REQUIRED_CLAIMS = ("sub", "jti", "type", "exp")
+TOKEN_TYPES = ("access", "refresh")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_uuid(value) -> bool:
+    if not isinstance(value, str) or len(value) > 64:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def claims_problem(claims: dict) -> str | None:
+    """Why ``claims`` cannot be one of our tokens' (None: the shape is right)."""
+    if not isinstance(claims, dict):
+        return "the claims are not an object"
+    missing = [name for name in REQUIRED_CLAIMS if name not in claims]
+    if missing:
+        return f"missing claim {missing[0]}"
+    if not _is_uuid(claims["sub"]):
+        return "sub is not a user id"
+    if not _is_uuid(claims["jti"]):
+        return "jti is not a token id"
+    if claims["type"] not in TOKEN_TYPES:
+        return "type is not access or refresh"
+    if not _is_int(claims["exp"]):
+        return "exp is not a timestamp"
+    for name in ("iat", "nbf", "iat_us", "rexp"):
+        if name in claims and not _is_number(claims[name]):
+            return f"{name} is not a timestamp"
+    if "rjti" in claims and not _is_uuid(claims["rjti"]):
+        return "rjti is not a token id"
+    if "fresh" in claims and not isinstance(claims["fresh"], bool) and not _is_number(claims["fresh"]):
+        return "fresh is not a boolean or a timestamp"
+    return None
 
 
 def _microseconds(moment: datetime) -> int:

@@ -3,6 +3,9 @@ deleting every one of them.
 
     uploads/<user>/<job>/audio.<ext>      the uploaded audio
     uploads/<user>/<job>/<name>.png       each uploaded image (background, cover, logo)
+    uploads/<user>/<job>/chunks/<attempt>/ a chunked render's shared work: ``features.bin``,
+                                          ``plan.json`` and ``segment-<n>-<k>.mp4`` (deleted
+                                          after the join, on cancel and on failure)
     renders/<user>/<job>.mp4              the finished video (the first format of an order)
     renders/<user>/<job>.<WxH>.mp4        each further format of an order of several
 
@@ -25,6 +28,25 @@ def audio_key(user_id, job_id, extension: str) -> str:
 
 def image_key(user_id, job_id, name: str) -> str:
     return f"{upload_prefix(user_id, job_id)}/{name}.png"
+
+
+def chunks_prefix(user_id, job_id, attempt: int | None = None) -> str:
+    """Where a chunked render keeps what every worker must read (one attempt, or all)."""
+    base = f"{upload_prefix(user_id, job_id)}/chunks/"
+    return base if attempt is None else f"{base}{int(attempt)}/"
+
+
+def chunk_features_key(user_id, job_id, attempt: int) -> str:
+    return f"{chunks_prefix(user_id, job_id, attempt)}features.bin"
+
+
+def chunk_plan_key(user_id, job_id, attempt: int) -> str:
+    return f"{chunks_prefix(user_id, job_id, attempt)}plan.json"
+
+
+def segment_key(user_id, job_id, attempt: int, position: int, enqueues: int) -> str:
+    """A chunk's segment; each RQ job of the chunk (``enqueues``) writes its own key."""
+    return f"{chunks_prefix(user_id, job_id, attempt)}segment-{int(position):05d}-{int(enqueues)}.mp4"
 
 
 def output_key(user_id, job_id, size: str | None = None) -> str:

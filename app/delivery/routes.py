@@ -31,6 +31,7 @@ bp = Blueprint("downloads", __name__, url_prefix="/api/v1",
 @bp.alt_response(404, description="No such render (or not yours), or no format of this size in it.")
 @bp.alt_response(409, description="The render is not completed.")
 @bp.alt_response(410, description="The video passed its retention period and was deleted.")
+@bp.alt_response(429, description="More than 60 links a minute from this address.")
 @bp.doc(security=BEARER_AUTH)
 def get_download_link(query: dict, job_id: uuid.UUID):
     """Get a fresh time-limited link to the finished video (owner only); ``?size=WxH`` picks

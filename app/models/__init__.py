@@ -4,6 +4,7 @@
 from app.models.base import utcnow
 from app.models.email_delivery import EmailDelivery
 from app.models.payment import Payment, PaymentStatus, StripeEvent
+from app.models.render_chunk import ChunkStatus, RenderChunk
 from app.models.render_job import (
     TERMINAL_STATUSES,
     InvalidTransition,
@@ -14,6 +15,7 @@ from app.models.render_output import RenderOutput
 from app.models.user import PasswordResetToken, User
 
 __all__ = [
-    "TERMINAL_STATUSES", "EmailDelivery", "InvalidTransition", "PasswordResetToken", "Payment",
-    "PaymentStatus", "RenderJob", "RenderOutput", "RenderStatus", "StripeEvent", "User", "utcnow",
+    "TERMINAL_STATUSES", "ChunkStatus", "EmailDelivery", "InvalidTransition", "PasswordResetToken", "Payment",
+    "PaymentStatus", "RenderChunk", "RenderJob", "RenderOutput", "RenderStatus", "StripeEvent", "User",
+    "utcnow",
 ]

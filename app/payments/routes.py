@@ -23,6 +23,7 @@ bp = Blueprint("payments", __name__, url_prefix="/api/v1",
 @bp.response(200, CheckoutSchema)
 @bp.alt_response(404, description="No such render job (or not yours).")
 @bp.alt_response(409, description="Payments are off, or the job is not awaiting payment.")
+@bp.alt_response(429, description="More than 30 checkouts a minute from this address.")
 @bp.alt_response(502, description="Stripe refused the request; nothing was written.")
 @bp.alt_response(503, description="Stripe is unavailable or rate limiting; try again.")
 @bp.doc(security=BEARER_AUTH)

@@ -279,7 +279,7 @@ def normalize_config(
         raw["fps"] = int(raw["fps"])
     jsonschema.check(raw, config_schema(), "config", errors)
     template_id = raw.get("template")
-    if template_id not in _BY_ID:
+    if not isinstance(template_id, str) or template_id not in _BY_ID:  # a list/object: not a key
         raise RenderConfigInvalid(fields=errors)
 
     options_raw = raw.get("options") or {}

@@ -255,3 +255,59 @@ def probe_video(path: Path) -> VideoInfo:
         audio_codec=audio.get("codec_name") if audio else None,
         format_duration=float(data["format"].get("duration") or 0.0),
     )
+
+
+def start_video_only_mux(video_path: Path, out_path: Path, *, fps: int) -> subprocess.Popen:
+    """A chunk's raw H.264 (Annex B) copied into a silent MP4, colour flags fixed as in ``start_mux``."""
+    cmd = [
+        FFMPEG,
+        "-v",
+        "error",
+        "-nostdin",
+        "-y",
+        "-f",
+        "h264",
+        "-framerate",
+        str(fps),
+        "-i",
+        str(video_path),
+        "-map",
+        "0:v:0",
+        "-c:v",
+        "copy",
+        "-bsf:v",
+        LIMITED_RANGE_BSF,
+        "-video_track_timescale",
+        str(timescale(fps)),
+        "-f",
+        "mp4",
+        str(out_path),
+    ]
+    log.debug("segment_mux_start", extra={"cmd": " ".join(cmd)})
+    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def concat_mux_command(listing: Path, audio_m4a: Path, out_path: Path, *, fps: int) -> list[str]:
+    """Silent segments (an ``ffconcat`` list) joined without re-encoding, next to the AAC audio."""
+    return [
+        FFMPEG,
+        "-v",
+        "error",
+        "-nostdin",
+        "-y",
+        "-f",
+        "concat",
+        "-safe",
+        "0",
+        "-i",
+        str(listing),
+        "-i",
+        str(audio_m4a),
+        "-map",
+        "0:v:0",
+        "-map",
+        "1:a:0",
+        "-c",
+        "copy",
+        *_container_output(fps, out_path),
+    ]

@@ -1,5 +1,5 @@
 """``flask render AUDIO -o OUT.mp4``: render one file locally with the engine, no database or
-queue needed."""
+queue needed. ``--workers N [--chunk-seconds S]`` splits it across N local processes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from app.rendering.captions import parse_caption_file
 from app.rendering.catalog import FPS_CHOICES, SIZES, template_ids
+from app.rendering.chunks import DEFAULT_CHUNK_SECONDS, render_chunked
 from app.rendering.errors import EngineError, InvalidInput
 from app.rendering.pipeline import ENCODERS, RenderProgress, render_video
 from app.renders.uploads import IMAGE_PARTS
@@ -102,9 +103,30 @@ class _Bar:
     help="auto = in-page WebCodecs H.264 when available, else libx264.",
 )
 @click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Split the render into chunks drawn by this many local processes, then join them "
+    "(the same chunk code as the RQ workers use).",
+)
+@click.option(
+    "--chunk-seconds",
+    "chunk_seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Seconds of video per chunk with --workers (default: RENDER_CHUNK_SECONDS, else 60).",
+)
 @with_appcontext
 def render_command(
-    audio: Path, output: Path, config_file: Path | None, encoder: str, timeout: float | None, **flags
+    audio: Path,
+    output: Path,
+    config_file: Path | None,
+    encoder: str,
+    timeout: float | None,
+    workers: int | None,
+    chunk_seconds: float | None,
+    **flags,
 ) -> None:
     """Render AUDIO to a visualizer video at OUTPUT (MP4, H.264 + AAC)."""
     if flags.get("fps") is not None:
@@ -112,6 +134,11 @@ def render_command(
     bar = None
     try:
         config, assets = build_config(config_file, **flags)
+        if chunk_seconds is not None and workers is None:
+            raise click.BadParameter("needs --workers", param_hint="--chunk-seconds")
+        if workers is not None:
+            _render_chunked(audio, output, config, assets, encoder, workers, chunk_seconds)
+            return
         bar = _Bar()
         result = render_video(
             audio,
@@ -140,6 +167,49 @@ def render_command(
     if result.config.get("captions"):
         click.echo(f"captions:  {len(result.config['captions']['cues'])} cues")
     click.echo(f"speed:     {result.wall_seconds:.1f} s wall, {result.realtime_factor:.2f}x real time")
+
+
+def _render_chunked(
+    audio: Path,
+    output: Path,
+    config: dict,
+    assets: dict[str, Path],
+    encoder: str,
+    workers: int,
+    chunk_seconds: float | None,
+) -> None:
+    seconds = chunk_seconds or float(current_app.config.get("RENDER_CHUNK_SECONDS") or DEFAULT_CHUNK_SECONDS)
+    bar = _Bar()
+    try:
+        result = render_chunked(
+            audio,
+            output,
+            config,
+            workers=workers,
+            chunk_seconds=seconds,
+            assets=assets,
+            progress=bar,
+            chromium_path=current_app.config.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+            encoder=encoder,
+        )
+    except InvalidInput as exc:
+        detail = "".join(f"\n  {name}: {' '.join(msgs)}" for name, msgs in exc.fields.items())
+        raise click.ClickException(f"{exc.message}{detail}") from exc
+    except EngineError as exc:
+        raise click.ClickException(f"{exc.message} ({exc.code})") from exc
+    finally:
+        bar.close()
+    click.echo(f"output:    {result.path}")
+    click.echo(f"duration:  {result.duration_seconds:.2f} s, {result.frame_count} frames")
+    click.echo(
+        f"chunks:    {result.chunks} on {result.workers} processes, "
+        f"{', '.join(f'{s:.1f}' for s in result.chunk_seconds)} s each"
+    )
+    click.echo(f"size:      {result.size_bytes / 1e6:.2f} MB")
+    click.echo(
+        f"speed:     {result.wall_seconds:.1f} s wall, "
+        f"{result.duration_seconds / max(result.wall_seconds, 1e-6):.2f}x real time"
+    )
 
 
 COMMANDS = (render_command,)

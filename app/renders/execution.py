@@ -99,7 +99,7 @@ def complete_render(job: RenderJob, rq_job_id: str, *, output_key: str, size: in
     job.output_key, job.output_size = output_key, size
     job.output_duration, job.output_checksum = duration, checksum
     if outputs is None:
-        outputs = [{"size": (job.config or {}).get("size"), "output_key": output_key,
+        outputs = [{"size": job.formats[0], "output_key": output_key,
                     "size_bytes": size, "duration": duration, "checksum": checksum}]
     job.outputs = [RenderOutput(position=position, **output) for position, output in enumerate(outputs)]
     job.progress, job.eta_seconds, job.progress_updated_at = 100, 0, utcnow()

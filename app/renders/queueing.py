@@ -12,8 +12,6 @@ most once.
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Mapping
 
 import redis
 
@@ -21,6 +19,16 @@ from app.errors import Conflict
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, utcnow
 from app.rendering.catalog import formats_of
+from app.renders.budget import (  # noqa: F401  (part of this module's interface)
+    LONG_RENDER_SECONDS,
+    MAX_JOB_TIMEOUT,
+    MIN_JOB_TIMEOUT,
+    SHORT_RENDER_SECONDS,
+    job_timeout,
+    render_seconds,
+)
+from app.renders.chunk_tasks import plan_chunks_task
+from app.renders.chunking import wants_chunks
 from app.renders.rows import lock_render_job
 from app.renders.tasks import render_job_task
 from app.tasks.jobs import fetch_job, remove_job
@@ -28,26 +36,10 @@ from app.tasks.queues import DEFAULT, HIGH, LOW
 
 log = logging.getLogger(__name__)
 
-SHORT_RENDER_SECONDS = 60  # below this much (trimmed) audio a job goes to the high queue
-LONG_RENDER_SECONDS = 600  # from this much on it goes to the low queue
-MIN_JOB_TIMEOUT = 300
-MAX_JOB_TIMEOUT = 12 * 3600
-# Worker seconds budgeted per second of 1280x720 video at 30 fps (renders run ~1x real time;
-# this leaves room for a slow, busy machine).
-TIMEOUT_SECONDS_PER_VIDEO_SECOND = 4.0
-REFERENCE_PIXELS = 1280 * 720
-
 # A job is tried at most this many times, by its owner's retries or by the reconciler (an
 # administrator's retry may go past it).
 MAX_ATTEMPTS = 5
 QUEUE_FROM = frozenset({RenderStatus.AWAITING_PAYMENT, RenderStatus.FAILED})
-
-
-def render_seconds(config: Mapping, audio_duration: float) -> float:
-    """Seconds of audio a job renders: its trim range, else the whole audio."""
-    end = config.get("trim_end")
-    end = audio_duration if end is None else min(float(end), audio_duration)
-    return max(end - float(config.get("trim_start") or 0), 0.0)
 
 
 def choose_priority(seconds: float, *, admin: bool = False) -> str:
@@ -56,14 +48,6 @@ def choose_priority(seconds: float, *, admin: bool = False) -> str:
     if seconds >= LONG_RENDER_SECONDS:
         return LOW
     return DEFAULT
-
-
-def job_timeout(seconds: float, size: str, fps: int) -> int:
-    """RQ's hard limit for one render: grows with audio length, resolution and frame rate."""
-    width, height = (int(v) for v in str(size).lower().split("x"))
-    scale = (width * height / REFERENCE_PIXELS) * (int(fps) / 30)
-    budget = MIN_JOB_TIMEOUT + seconds * TIMEOUT_SECONDS_PER_VIDEO_SECOND * scale
-    return int(min(MAX_JOB_TIMEOUT, math.ceil(budget)))
 
 
 def _seconds(job: RenderJob) -> float:
@@ -127,8 +111,10 @@ def push_render(job: RenderJob):
         existing = fetch_job(job.rq_job_id)
         if existing is not None:
             return existing
-        return render_job_task.enqueue(str(job.id), job.attempts, job_id=job.rq_job_id,
-                                       queue=job.priority, timeout=timeout_for(job))
+        # a render longer than one chunk: the attempt plans chunks that any worker renders
+        runner = plan_chunks_task if wants_chunks(job) else render_job_task
+        return runner.enqueue(str(job.id), job.attempts, job_id=job.rq_job_id,
+                              queue=job.priority, timeout=timeout_for(job))
     except redis.RedisError:
         log.warning("render_enqueue_failed", extra={"render_job_id": str(job.id),
                                                     "rq_job_id": job.rq_job_id})

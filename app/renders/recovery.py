@@ -3,7 +3,9 @@
 ``reconcile_render_jobs`` finds ``queued``/``rendering`` rows whose RQ job is gone (Redis flushed
 or restarted) or whose worker died (an RQ job still "started" but no heartbeat on the row for
 ``RENDER_STALE_SECONDS``) and starts a new attempt, once; after ``MAX_ATTEMPTS`` the job
-fails for good. Rows are locked with SKIP LOCKED, so two reconcilers at once never both act.
+fails for good. A chunked render (its chunk rows written) keeps its attempt: only the chunks
+whose RQ job is gone or dead are enqueued again, or the join once every chunk is done. Rows
+are locked with SKIP LOCKED, so two reconcilers at once never both act.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from sqlalchemy import func, select
 from app.adapters import get_storage
 from app.delivery.job_storage import delete_job_objects
 from app.extensions import db, get_redis
-from app.models import RenderJob, RenderStatus, utcnow
+from app.models import ChunkStatus, RenderJob, RenderStatus, utcnow
+from app.renders import chunking
+from app.renders.chunk_tasks import fail_chunked_render, push_chunks, push_join
 from app.renders.execution import fail_job
 from app.renders.queueing import MAX_ATTEMPTS, push_render, start_attempt, unqueue_render
 from app.renders.rows import lock_render_job
@@ -49,7 +53,14 @@ def _worker_alive(worker_name: str | None) -> bool:
 
 def diagnose(job: RenderJob, now: datetime, stale_after: int) -> str:
     """"ok", or why the row's attempt will never finish: "lost", "dead" or "orphaned"."""
-    rq_job = fetch_job(job.rq_job_id)
+    return diagnose_rq_job(job.rq_job_id, [job.progress_updated_at, job.started_at], now, stale_after)
+
+
+def diagnose_rq_job(rq_job_id: str | None, signs_of_life: list, now: datetime, stale_after: int) -> str:
+    """"ok" while the RQ job waits or runs on a live worker that showed life within
+    ``stale_after``; else "lost" (no such job), "dead" (its worker died) or "orphaned" (it
+    ended in RQ, yet the rows never heard of it)."""
+    rq_job = fetch_job(rq_job_id)
     if rq_job is None:
         return "lost"
     status = rq_job.get_status(refresh=False)
@@ -57,14 +68,48 @@ def diagnose(job: RenderJob, now: datetime, stale_after: int) -> str:
     if status in WAITING_RQ_STATES:
         return "ok"
     if status == "started":
-        signs = [t for t in (job.progress_updated_at, job.started_at, rq_job.started_at,
-                             rq_job.last_heartbeat) if t is not None]
+        signs = [t for t in (*signs_of_life, rq_job.started_at, rq_job.last_heartbeat) if t is not None]
         last = max(t if t.tzinfo else t.replace(tzinfo=now.tzinfo) for t in signs) if signs else None
         if last is not None and now - last < timedelta(seconds=stale_after) \
                 and _worker_alive(rq_job.worker_name):
             return "ok"
         return "dead"
-    return "orphaned"  # finished/failed/stopped in RQ, yet the row never heard of it
+    return "orphaned"
+
+
+def reconcile_chunked(job: RenderJob, now: datetime, stale_after: int) -> str:
+    """A (locked) chunked render: re-enqueue only the chunks whose RQ job is gone or whose
+    worker died, or the join once every chunk is done. "ok", "requeued" or "failed"."""
+    chunks = chunking.chunks_of(job.id, job.attempts)
+    unfinished = [c for c in chunks if c.status != ChunkStatus.DONE]
+    if not unfinished:
+        join_id = chunking.join_rq_job_id(job.id, job.attempts)
+        verdict = diagnose_rq_job(join_id, [job.progress_updated_at], now, stale_after)
+        db.session.rollback()
+        if verdict == "ok":
+            return "ok"
+        unqueue_render(join_id)
+        push_join(job, job.attempts)
+        log.warning("render_join_requeued", extra={"render_job_id": str(job.id), "reason": verdict})
+        return "requeued"
+    lost = [c for c in unfinished
+            if diagnose_rq_job(c.rq_job_id, [c.updated_at], now, stale_after) != "ok"]
+    if not lost:
+        db.session.rollback()
+        return "ok"
+    if any(c.enqueues >= MAX_ATTEMPTS for c in lost):
+        db.session.rollback()
+        fail_chunked_render(job.id, job.attempts, "render_crashed",
+                            "The render kept stopping unexpectedly and was given up. You can retry it.")
+        return "failed"
+    previous = [chunking.requeue_chunk(c) for c in lost]
+    db.session.commit()
+    for rq_job_id in previous:
+        unqueue_render(rq_job_id)  # so RQ's own cleanup cannot act on it later
+    push_chunks(job, lost)
+    log.warning("render_chunks_requeued", extra={"render_job_id": str(job.id), "attempt": job.attempts,
+                                                 "chunks": [c.position for c in lost]})
+    return "requeued"
 
 
 def reconcile_render_jobs() -> dict[str, int]:
@@ -84,6 +129,11 @@ def reconcile_render_jobs() -> dict[str, int]:
             db.session.rollback()
             continue
         counts["checked"] += 1
+        if RenderStatus(job.status) == RenderStatus.RENDERING and chunking.has_chunks(job):
+            outcome = reconcile_chunked(job, now, stale_after)
+            if outcome != "ok":
+                counts[outcome] += 1
+            continue
         verdict = diagnose(job, now, stale_after)
         if verdict == "ok":
             db.session.rollback()

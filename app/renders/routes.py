@@ -8,7 +8,7 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from app.extensions import limiter
-from app.renders.catalog import templates_document
+from app.renders.catalog import config_openapi_schema, templates_document
 from app.renders.pricing import price_list
 from app.renders.schemas import (
     CaptionCuesSchema,
@@ -40,22 +40,23 @@ captions_bp = Blueprint("captions", __name__, url_prefix="/api/v1/captions",
                         description="Caption files read the way renders read them.")
 TEMPLATES_MAX_AGE = 300
 _BINARY = {"type": "string", "format": "binary"}
-# flask-smorest documents one request body per view; this one shows the form and file parts together.
-UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["audio", "config"],
-    "properties": {
-        "audio": {**_BINARY, "description": "The audio file (MP3, WAV, FLAC, OGG, M4A, ...)."},
-        "config": {"type": "string", "description": "JSON object {template, size, formats, fps, title, "
-                   "artist, trim_start, trim_end, options, captions}; all but template optional "
-                   "(see GET /templates). formats: 1-3 sizes (at most one per aspect: 16:9, 1:1, "
-                   "9:16), rendered from one order and paid once (the sum of each format's price); "
-                   "the first is size."},
-        "background": {**_BINARY, "description": "Optional background image (PNG, JPEG, WebP)."},
-        "cover": {**_BINARY, "description": "Optional cover image, for templates that show one."},
-        "logo": {**_BINARY, "description": "Optional logo image."},
-        "captions": {**_BINARY, "description": "Optional timed captions: an SRT or WebVTT file (UTF-8, "
-                     "at most 512 KB, every cue inside the audio); style them with config.captions."},
-    }}}}}
+# flask-smorest documents one request body per view; this one shows the form and file parts
+# together, the config part as the JSON object the catalog validates (sent as application/json).
+UPLOAD_BODY_DOC = {"required": True, "content": {"multipart/form-data": {
+    "schema": {
+        "type": "object", "required": ["audio", "config"],
+        "properties": {
+            "audio": {**_BINARY, "description": "The audio file (MP3, WAV, FLAC, OGG, M4A, ...)."},
+            "config": config_openapi_schema(),
+            "background": {**_BINARY, "description": "Optional background image (PNG, JPEG, WebP)."},
+            "cover": {**_BINARY, "description": "Optional cover image, for templates that show one."},
+            "logo": {**_BINARY, "description": "Optional logo image."},
+            "captions": {**_BINARY, "description": "Optional timed captions: an SRT or WebVTT file "
+                         "(UTF-8, at most 512 KB, every cue inside the audio); style them with "
+                         "config.captions."},
+        }},
+    "encoding": {"config": {"contentType": "application/json"}},
+}}}
 
 
 @catalog_bp.get("/templates")

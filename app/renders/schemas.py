@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import marshmallow as ma
 from flask_smorest.fields import Upload
+from webargs.fields import DelimitedList
 
 from app.models import RenderStatus
 from app.rendering.catalog import aspect_of
+from app.web.json_body import MAX_JSON_DEPTH, JSONTooDeep, loads_bounded
+from app.web.schemas import MAX_PAGE, MAX_PER_PAGE
 
 STATUS_VALUES = [s.value for s in RenderStatus]
 
@@ -16,18 +17,31 @@ STATUS_VALUES = [s.value for s in RenderStatus]
 class JSONObject(ma.fields.Field):
     """A form field holding a JSON object (the render ``config`` of a multipart upload)."""
 
-    default_error_messages = {"invalid": "Must be a JSON object."}
+    default_error_messages = {
+        "invalid": "Must be a JSON object.",
+        "too_deep": f"Must not nest more than {MAX_JSON_DEPTH} levels of arrays and objects.",
+    }
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, dict):
             return value
         try:
-            parsed = json.loads(value)
+            parsed = loads_bounded(value)
+        except JSONTooDeep:
+            raise self.make_error("too_deep") from None
         except (TypeError, ValueError) as exc:
             raise self.make_error("invalid") from exc
         if not isinstance(parsed, dict):
             raise self.make_error("invalid")
         return parsed
+
+
+class StrippedString(ma.fields.String):
+    """A string with surrounding spaces dropped (``?status=queued, failed``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value.strip() if isinstance(value, str) else value, attr, data,
+                                    **kwargs)
 
 
 class RenderFormSchema(ma.Schema):
@@ -68,26 +82,17 @@ class CaptionCuesSchema(ma.Schema):
 
 
 class RenderListArgsSchema(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
-    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
-    status = ma.fields.String(metadata={"description": "Comma-separated statuses to include."})
-
-    @ma.validates("status")
-    def _known_statuses(self, value, **_kwargs):
-        unknown = [s for s in value.split(",") if s.strip() not in STATUS_VALUES]
-        if unknown:
-            raise ma.ValidationError(f"Unknown status; use one of {', '.join(STATUS_VALUES)}.")
-
-    @ma.post_load
-    def _split_statuses(self, data, **_kwargs):
-        if data.get("status"):
-            data["status"] = [s.strip() for s in data["status"].split(",")]
-        return data
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
+    status = DelimitedList(
+        StrippedString(validate=ma.validate.OneOf(STATUS_VALUES)),
+        metadata={"description": "Statuses to include, comma-separated (queued,failed)."})
 
 
 class RenderJobSchema(ma.Schema):
     id = ma.fields.UUID()
-    status = ma.fields.Function(lambda job: str(getattr(job.status, "value", job.status)))
+    status = ma.fields.Function(lambda job: str(getattr(job.status, "value", job.status)),
+                                metadata={"enum": STATUS_VALUES})
     progress = ma.fields.Integer()
     eta_seconds = ma.fields.Integer(allow_none=True)
     attempts = ma.fields.Integer()

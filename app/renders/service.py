@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 from werkzeug.datastructures import FileStorage
 
 from app.adapters import get_storage
@@ -21,7 +22,8 @@ from app.errors import Conflict, InvalidField, NotFound
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, User, utcnow
 from app.rendering import catalog
-from app.renders import render_cache
+from app.renders import chunking, render_cache
+from app.renders.chunk_tasks import stop_rq_jobs
 from app.renders.errors import engine_input_errors
 from app.renders.pricing import quote_order
 from app.renders.queueing import MAX_ATTEMPTS, queue_render, render_seconds, unqueue_render
@@ -164,8 +166,12 @@ def _row_committed(job_id: uuid.UUID) -> bool:
 
 
 def get_render(user: User, job_id: uuid.UUID) -> RenderJob:
-    """The user's job; another user's (or no) job is 404, never 403."""
-    job = db.session.get(RenderJob, job_id)
+    """The user's job; another user's (or no) job is 404, never 403.
+
+    The owner is the caller, already in the session: no join to ``users`` (``job.user`` is then
+    found in the identity map without SQL).
+    """
+    job = db.session.get(RenderJob, job_id, options=[lazyload(RenderJob.user)])
     if job is None or job.user_id != user.id:
         raise NotFound("No such render job.", code="render_not_found")
     return job
@@ -187,7 +193,9 @@ def cancel_render(job: RenderJob, *, reason: str = "user") -> RenderJob:
 
     ``awaiting_payment`` and ``queued`` jobs are canceled at once (a queued one is taken off
     its queue); a ``rendering`` job is marked canceled and its worker, which polls the row,
-    stops the render within a few seconds and cleans up. Other states raise 409.
+    stops the render within a few seconds and cleans up. A chunked render's queued chunks (and
+    join) come off the queue, its running chunks stop the same way, and its stored features and
+    segments are deleted. Other states raise 409.
     """
     db.session.flush()
     lock_render_job(job.id)
@@ -199,9 +207,14 @@ def cancel_render(job: RenderJob, *, reason: str = "user") -> RenderJob:
     job.transition(RenderStatus.CANCELED, utcnow())
     job.cancel_requested = status == RenderStatus.RENDERING
     job.eta_seconds = None
+    chunked = status != RenderStatus.AWAITING_PAYMENT and chunking.has_chunks(job)
+    pending = chunking.pending_rq_job_ids(job.id, job.attempts) if chunked else []
     db.session.commit()
     if status == RenderStatus.QUEUED:
         unqueue_render(job.rq_job_id)
+    if chunked:  # queued chunks come off the queue; running ones stop within a second
+        stop_rq_jobs(pending)
+        chunking.delete_chunk_objects(job)
     log.info("render_canceled", extra={"render_job_id": str(job.id), "from_status": status.value,
                                        "reason": reason})
     return job

@@ -1,4 +1,5 @@
-"""Cross-cutting HTTP behaviour: request ids, access logs, body limits, HTTPS, headers."""
+"""Cross-cutting HTTP behaviour: request ids, access logs, body limits (size, type, JSON depth),
+HTTPS, proxy headers, security headers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import Flask, current_app, g, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.errors import PayloadTooLarge, UnsupportedMedia
+from app.web.json_body import check_json_body
 from app.web.metrics import observe_request
 
 log = logging.getLogger("waveframe.http")
@@ -27,10 +29,14 @@ HTML_CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' bl
 
 
 def init_http(app: Flask) -> None:
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"], x_proto=1, x_host=1)
-    app.before_request(_start_request)
-    app.before_request(_enforce_https)
-    app.before_request(_check_body)
+    hops = app.config["PROXY_HOPS"]
+    if hops:  # only proxies the deployment declares are believed (PROXY_HOPS, default 0)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    # These run first, ahead of hooks registered earlier (the rate limiter's, whose key
+    # functions read the body): a request id for every answer, then the cheap refusals.
+    ours = [_start_request, _enforce_https, _check_body, check_json_body]
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks[:] = ours + [hook for hook in hooks if hook not in ours]
     app.after_request(_security_headers)
     app.after_request(_log_request)
 

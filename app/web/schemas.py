@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+# Bounds of every paginated list: (MAX_PAGE - 1) * MAX_PER_PAGE stays far inside the database's
+# integers, so no page number can overflow an OFFSET.
+MAX_PAGE = 100_000
+MAX_PER_PAGE = 100
+
 
 class ErrorBodySchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"example": "invalid_field"})

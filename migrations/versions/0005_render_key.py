@@ -1,14 +1,14 @@
 """Render cache: render_jobs.render_key (audio + images + config + engine version), per user.
 
 Revision ID: 0005_render_key
-Revises: 0001_initial
+Revises: 0004_render_chunks
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_render_key"
-down_revision = "0001_initial"
+down_revision = "0004_render_chunks"
 branch_labels = None
 depends_on = None
 

@@ -50,7 +50,12 @@ class BrowserSession:
     # -- what a person does ----------------------------------------------------------------
     def goto(self, path: str) -> Page:
         self.page.goto(path)
+        self.ready()
         return self.page
+
+    def ready(self) -> None:
+        """Wait until the page's module has bound its forms (a click before that is lost)."""
+        self.page.locator("html[data-ready]").wait_for(state="attached")
 
     def sign_up(self, email: str | None = None, password: str = PASSWORD) -> str:
         email = email or f"person{next(_emails)}@example.com"

@@ -147,6 +147,7 @@ def test_forgot_password_through_the_outbox_to_a_new_password_that_logs_in(brows
     assert page.locator("#login-reason").text_content() == "You have been logged out."
     web.snap("login")
     page.get_by_role("link", name="Forgot your password?").click()
+    web.ready()
     outbox = Path(live_server.app.config["OUTBOX_DIR"])
     before = set(outbox.glob("*.eml"))
     page.get_by_label("Email").fill(address)
@@ -167,6 +168,7 @@ def test_forgot_password_through_the_outbox_to_a_new_password_that_logs_in(brows
     assert link.startswith(f"{live_server.url}/reset-password?token=")
 
     page.goto(link)
+    web.ready()
     assert "token=" not in page.url  # taken out of the address bar at once
     new_password = "amber-lighthouse-orbit-97"
     page.get_by_label("New password", exact=True).fill(new_password)

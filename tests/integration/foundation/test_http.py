@@ -71,13 +71,15 @@ def test_security_headers_on_json_and_html(client):
     assert "frame-ancestors 'none'" in html.headers["Content-Security-Policy"]
 
 
-def test_hsts_behind_an_https_proxy(client):
-    response = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
+def test_hsts_behind_an_https_proxy(make_app, app):
+    proxied = make_app(PROXY_HOPS=1)
+    with proxied.app_context():
+        response = proxied.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_production_redirects_plain_http_but_not_health_checks(make_app):
-    app = make_app(FORCE_HTTPS=True)
+    app = make_app(FORCE_HTTPS=True, PROXY_HOPS=1)  # behind Railway's proxy
     with app.app_context():
         web = app.test_client()
         response = web.get("/api/openapi.json")

@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 from app.extensions import db
 from tests.support.services import create_database, drop_database
 
-TABLES = {"users", "password_reset_tokens", "render_jobs", "payments", "stripe_events",
+TABLES = {"users", "password_reset_tokens", "render_jobs", "render_chunks", "payments", "stripe_events",
           "email_deliveries", "alembic_version"}
 
 

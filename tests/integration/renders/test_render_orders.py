@@ -72,7 +72,8 @@ def test_the_templates_document_and_openapi_describe_formats(client):
     assert "1080x1920" in schema["items"]["enum"]
     spec = client.get("/api/openapi.json").json
     upload_doc = spec["paths"]["/api/v1/renders"]["post"]["requestBody"]["content"]["multipart/form-data"]
-    assert "formats" in upload_doc["schema"]["properties"]["config"]["description"]
+    variants = upload_doc["schema"]["properties"]["config"]["oneOf"]
+    assert all(v["properties"]["formats"]["maxItems"] == 3 for v in variants)
     params = spec["paths"]["/api/v1/renders/{job_id}/download"]["get"]["parameters"]
     assert any(p["name"] == "size" for p in params)
 

@@ -17,7 +17,15 @@ function showNavFor(user) {
 }
 
 // startPage({auth: 'required' | 'optional' | 'none'}) -> the signed-in user or null.
-export async function startPage({ auth = 'optional' } = {}) {
+// Once the page's module has bound its forms and knows who is signed in, <html data-ready>
+// says so (the end-to-end tests wait for it before they type or click).
+export async function startPage(options = {}) {
+  const user = await setUpPage(options);
+  document.documentElement.dataset.ready = 'true';
+  return user;
+}
+
+async function setUpPage({ auth = 'optional' } = {}) {
   installGlobalHandlers();
   markCurrentLink();
   onUserChange(showNavFor);
