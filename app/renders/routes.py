@@ -80,6 +80,16 @@ def pricing():
     return price_list()
 
 
+# as for the upload: one documented body with the file and the form field together
+CAPTIONS_BODY_DOC = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["captions"],
+    "properties": {
+        "captions": {**_BINARY, "description": "An SRT or WebVTT file (UTF-8, at most 512 KB)."},
+        "duration": {"type": "number", "minimum": 0, "exclusiveMinimum": True,
+                     "description": "Seconds of the audio: every cue must end inside it (optional)."},
+    }}}}}
+
+
 @captions_bp.post("/parse")
 @auth_required()
 @limiter.limit("60 per minute")
@@ -89,7 +99,7 @@ def pricing():
 @captions_bp.alt_response(413, description="The file is larger than 512 KB.")
 @captions_bp.alt_response(422, description="Not a well-formed SRT/WebVTT file (the message and "
                                            "details.line name the line), or a cue past the audio.")
-@captions_bp.doc(security=BEARER_AUTH)
+@captions_bp.doc(security=BEARER_AUTH, requestBody=CAPTIONS_BODY_DOC)
 def parse_caption_file(form: dict, files: dict):
     """Read an SRT or WebVTT file into cues (for a preview); nothing is stored."""
     return {"cues": parse_captions(files["captions"], form.get("duration"))}
