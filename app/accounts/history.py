@@ -18,7 +18,8 @@ class HistoryPage:
 
 def _render_item(job: RenderJob) -> dict:
     return {"type": "render", "id": job.id, "status": str(job.status), "progress": job.progress,
-            "title": (job.config or {}).get("title"), "created_at": job.created_at,
+            "title": (job.config or {}).get("title"), "formats": job.formats,
+            "created_at": job.created_at,
             "completed_at": job.completed_at, "price_amount": job.price_amount,
             "price_currency": job.price_currency}
 

@@ -108,6 +108,8 @@ class HistoryItemSchema(ma.Schema):
     # render
     progress = ma.fields.Integer()
     title = ma.fields.String(allow_none=True)
+    formats = ma.fields.List(ma.fields.String(), metadata={
+        "description": "The sizes the render makes, one video each (see the job's outputs)."})
     completed_at = ma.fields.DateTime(allow_none=True)
     price_amount = ma.fields.Integer(allow_none=True)
     price_currency = ma.fields.String(allow_none=True)

@@ -9,13 +9,14 @@ once per (job, kind) by ``app.mail``.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 from flask import current_app
 
 from app.delivery.links import issue_download_link, video_title
 from app.delivery.retention import video_expiry
-from app.errors import UpstreamError
+from app.errors import NotFound, UpstreamError
 from app.extensions import db
 from app.mail.queueing import queue_email
 from app.models import PaymentStatus, RenderJob
@@ -34,11 +35,14 @@ def on_video_kept(job: RenderJob) -> None:
 
 
 def video_ready_context(job: RenderJob) -> dict:
-    """What the "video ready" email says, with a fresh download link."""
-    try:
-        link = issue_download_link(job)
-    except UpstreamError:
-        link = None  # the email then points at the app, which issues a fresh link
+    """What the "video ready" email says, with a fresh download link per format of the order."""
+    links = {}
+    for size in job.formats:  # one link per format of an order, the first being the job's own
+        try:
+            links[size] = issue_download_link(job, size=size)
+        except (UpstreamError, NotFound):
+            links[size] = None  # the email then points at the app, which issues a fresh link
+    link = links[job.formats[0]]
     duration = job.output_duration or job.audio_duration
     return {
         "title": _title(job),
@@ -48,7 +52,16 @@ def video_ready_context(job: RenderJob) -> dict:
         "video_expires_at": format_instant(job.video_expires_at),
         "retention_days": int(current_app.config["VIDEO_RETENTION_DAYS"]),
         "render_id": str(job.id),
+        "downloads": [{"size": size, "label": format_label(size), "url": found.url if found else ""}
+                      for size, found in links.items()] if len(links) > 1 else [],
     }
+
+
+def format_label(size: str) -> str:
+    """``1080x1920`` -> ``9:16, 1080x1920``."""
+    width, height = (int(v) for v in size.split("x"))
+    divisor = math.gcd(width, height)
+    return f"{width // divisor}:{height // divisor}, {width}x{height}"
 
 
 def on_render_failed(job: RenderJob) -> None:

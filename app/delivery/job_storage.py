@@ -6,7 +6,8 @@ deleting every one of them.
     uploads/<user>/<job>/chunks/<attempt>/ a chunked render's shared work: ``features.bin``,
                                           ``plan.json`` and ``segment-<n>-<k>.mp4`` (deleted
                                           after the join, on cancel and on failure)
-    renders/<user>/<job>.mp4              the finished video
+    renders/<user>/<job>.mp4              the finished video (the first format of an order)
+    renders/<user>/<job>.<WxH>.mp4        each further format of an order of several
 
 Retention and the unpaid-upload sweep delete by prefix, so an object of the job is removed
 whether or not its key is recorded on the row (cover and logo keys are not).
@@ -48,8 +49,9 @@ def segment_key(user_id, job_id, attempt: int, position: int, enqueues: int) -> 
     return f"{chunks_prefix(user_id, job_id, attempt)}segment-{int(position):05d}-{int(enqueues)}.mp4"
 
 
-def output_key(user_id, job_id) -> str:
-    return f"renders/{user_id}/{job_id}.mp4"
+def output_key(user_id, job_id, size: str | None = None) -> str:
+    """The video's key; ``size`` names a further format of an order (under the same prefix)."""
+    return f"renders/{user_id}/{job_id}.{size}.mp4" if size else f"renders/{user_id}/{job_id}.mp4"
 
 
 def job_prefixes(user_id, job_id) -> tuple[str, ...]:
@@ -66,7 +68,9 @@ def delete_job_objects(storage: Storage, job) -> int:
     """
     prefixes = job_prefixes(job.user_id, job.id)
     deleted = sum(storage.delete_prefix(prefix) for prefix in prefixes)
-    for key in (job.output_key, job.audio_key, job.background_key):  # recorded elsewhere
+    keys = [job.output_key, job.audio_key, job.background_key,
+            *(output.output_key for output in getattr(job, "outputs", None) or ())]
+    for key in keys:  # recorded elsewhere
         if key and not key.startswith(prefixes) and storage.delete(key):
             deleted += 1
     return deleted

@@ -36,9 +36,11 @@ def video_title(job: RenderJob) -> str:
     return title or PurePosixPath(job.audio_filename or "").stem
 
 
-def download_filename(job: RenderJob) -> str:
-    """``<title or original file name>.mp4``, sanitised for a Content-Disposition header."""
-    return sanitise_filename(video_title(job), extension=".mp4")
+def download_filename(job: RenderJob, size: str | None = None) -> str:
+    """``<title or original file name>.mp4``, sanitised for a Content-Disposition header; a
+    format of an order of several adds its size (``<title> 1080x1920.mp4``)."""
+    title = video_title(job)
+    return sanitise_filename(f"{title} {size}" if size else title, extension=".mp4")
 
 
 def download_link_ttl(config=None) -> int:
@@ -53,8 +55,24 @@ class DownloadLink:
     expires_at: datetime
 
 
-def issue_download_link(job: RenderJob, *, now: datetime | None = None) -> DownloadLink:
-    """A fresh link to the job's video; the job must be completed and its video kept.
+def output_of(job: RenderJob, size: str | None = None) -> tuple[str, str | None]:
+    """(storage key, size named in the file name) of one format of a completed job: ``size``
+    None is the first format (the job's own ``output_key``). 404 for a size it does not have."""
+    formats = job.formats
+    several = len(formats) > 1
+    if size is None or size == formats[0]:
+        return job.output_key, formats[0] if several else None
+    for output in job.outputs:
+        if output.size == size:
+            return output.output_key, size if several else None
+    raise NotFound(f"This render has no {size} video; it has {', '.join(formats)}.",
+                   code="format_not_found", details={"formats": formats})
+
+
+def issue_download_link(job: RenderJob, *, now: datetime | None = None,
+                        size: str | None = None) -> DownloadLink:
+    """A fresh link to the job's video (``size``: one format of an order; default the first);
+    the job must be completed and its video kept.
 
     Records the link's expiry on the row (``last_link_expires_at``); the caller commits.
     """
@@ -73,9 +91,10 @@ def issue_download_link(job: RenderJob, *, now: datetime | None = None) -> Downl
     if job.video_expires_at is not None:  # a link never outlives the video
         ttl = max(1, min(ttl, math.floor((job.video_expires_at - now).total_seconds())))
     expires_at = now.replace(microsecond=0) + timedelta(seconds=ttl)
+    key, named_size = output_of(job, size)
     try:
-        url = get_storage().download_url(job.output_key, expires_in=ttl,
-                                         filename=download_filename(job))
+        url = get_storage().download_url(key, expires_in=ttl,
+                                         filename=download_filename(job, named_size))
     except StorageNotFound as exc:
         log.error("download_video_missing", extra={"render_job_id": str(job.id)})
         raise Gone("The video file is no longer available.", code="video_missing") from exc
@@ -88,12 +107,12 @@ def issue_download_link(job: RenderJob, *, now: datetime | None = None) -> Downl
     return DownloadLink(url=url, expires_at=expires_at)
 
 
-def download_link_for(user: User, job_id: uuid.UUID) -> DownloadLink:
-    """The API's ``GET /renders/{id}/download``: owner only (another user's job is 404)."""
+def download_link_for(user: User, job_id: uuid.UUID, size: str | None = None) -> DownloadLink:
+    """The API's ``GET /renders/{id}/download[?size=WxH]``: owner only (another user's job is 404)."""
     job = db.session.get(RenderJob, job_id)
     if job is None or job.user_id != user.id:
         raise NotFound("No render with this id.", code="render_not_found")
-    link = issue_download_link(job)
+    link = issue_download_link(job, size=size)
     db.session.commit()
     return link
 

@@ -28,7 +28,7 @@ bp = Blueprint("downloads", __name__, url_prefix="/api/v1",
 @bp.arguments(DownloadQuerySchema, location="query")
 @bp.response(200, DownloadLinkSchema)
 @bp.alt_response(302, description="With ?redirect=1: a redirect to the link.")
-@bp.alt_response(404, description="No such render (or not yours).")
+@bp.alt_response(404, description="No such render (or not yours), or no format of this size in it.")
 @bp.alt_response(409, description="The render is not completed.")
 @bp.alt_response(410, description="The video passed its retention period and was deleted "
                                    "(``video_expired``), or an administrator deleted it "
@@ -36,8 +36,9 @@ bp = Blueprint("downloads", __name__, url_prefix="/api/v1",
 @bp.alt_response(429, description="More than 60 links a minute from this address.")
 @bp.doc(security=BEARER_AUTH)
 def get_download_link(query: dict, job_id: uuid.UUID):
-    """Get a fresh time-limited link to the finished video (owner only)."""
-    link = download_link_for(current_user(), job_id)
+    """Get a fresh time-limited link to the finished video (owner only); ``?size=WxH`` picks
+    one format of an order of several (the job's ``outputs``)."""
+    link = download_link_for(current_user(), job_id, query.get("size"))
     if query["redirect"]:
         response = redirect(link.url, code=302)
         response.headers["Cache-Control"] = "no-store"

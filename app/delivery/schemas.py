@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 
 class DownloadQuerySchema(Schema):
     redirect = fields.Boolean(load_default=False, metadata={
         "description": "Answer 302 to the link instead of returning it as JSON."})
+    size = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{2,5}x[0-9]{2,5}$"),
+                         metadata={"description": "Which format of an order of several (e.g. "
+                                   "1080x1920, see the job's outputs); default the first."})
 
 
 class DownloadLinkSchema(Schema):

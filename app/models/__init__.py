@@ -19,11 +19,12 @@ from app.models.render_job import (
     RenderJob,
     RenderStatus,
 )
+from app.models.render_output import RenderOutput
 from app.models.user import AdminRole, PasswordResetToken, User
 
 __all__ = [
     "PARTIALLY_REFUNDED", "TERMINAL_STATUSES", "AdminRole", "AuditEvent", "ChunkStatus",
     "EmailDelivery", "InvalidTransition", "PasswordResetToken", "Payment", "PaymentRefund",
-    "PaymentStatus", "RefundStatus", "RenderChunk", "RenderJob", "RenderStatus", "StripeEvent",
-    "User", "utcnow",
+    "PaymentStatus", "RefundStatus", "RenderChunk", "RenderJob", "RenderOutput", "RenderStatus",
+    "StripeEvent", "User", "utcnow",
 ]

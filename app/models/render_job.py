@@ -121,6 +121,16 @@ class RenderJob(UUIDPrimaryKey, Timestamps, Model):
     user = relationship("User", lazy="joined", innerjoin=True)
     payments = relationship("Payment", back_populates="render_job", lazy="select",
                             order_by="Payment.created_at")
+    # every stored format of the order, the first one too (empty before it completes)
+    outputs = relationship("RenderOutput", lazy="select", order_by="RenderOutput.position",
+                           cascade="all, delete-orphan", passive_deletes=True)
+
+    @property
+    def formats(self) -> list[str]:
+        """The sizes this job renders, the first being ``config.size`` (an order of several
+        formats carries ``config.formats``; older and single-format configs only ``size``)."""
+        config = self.config or {}
+        return list(config.get("formats") or [config.get("size", "1920x1080")])
 
     @property
     def is_terminal(self) -> bool:

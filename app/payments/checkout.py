@@ -59,8 +59,7 @@ def _checkout_request(job: RenderJob, user: User, idempotency_key: str) -> Check
     return CheckoutRequest(
         amount=int(job.price_amount), currency=job.price_currency,
         product_name="Waveframe visualizer render",
-        description=(f"{config.get('template', 'visualizer')} video, "
-                     f"{config.get('size', '1920x1080')}, {seconds} s of audio"),
+        description=_description(job, config, seconds),
         client_reference_id=str(job.id),
         metadata={"render_job_id": str(job.id), "user_id": str(user.id)},
         customer_email=user.email,
@@ -68,6 +67,15 @@ def _checkout_request(job: RenderJob, user: User, idempotency_key: str) -> Check
                      "&session_id={CHECKOUT_SESSION_ID}"),
         cancel_url=f"{frontend}/renders/{job.id}?checkout=canceled",
         idempotency_key=idempotency_key)
+
+
+def _description(job: RenderJob, config: dict, seconds: int) -> str:
+    """What the Checkout page says is bought: one video, or the formats of an order."""
+    formats = job.formats
+    if len(formats) > 1:
+        return (f"{config.get('template', 'visualizer')} video in {len(formats)} formats "
+                f"({', '.join(formats)}), {seconds} s of audio")
+    return f"{config.get('template', 'visualizer')} video, {formats[0]}, {seconds} s of audio"
 
 
 def _open_payment(job: RenderJob) -> Payment | None:

@@ -23,6 +23,7 @@ DEFAULT_SIZE = "1920x1080"
 DEFAULT_FPS = 30
 MAX_TEXT = 100
 MIN_DURATION = 0.5  # seconds of (trimmed) audio
+MAX_FORMATS = 3  # formats of one order: at most one per aspect
 ASSET_PATTERN = r"[a-z][a-z0-9_-]{0,39}"
 
 
@@ -178,6 +179,16 @@ def config_schema() -> dict:
         "properties": {
             "template": {"type": "string", "enum": template_ids(), "title": "Template"},
             "size": {"type": "string", "enum": list(SIZES), "default": DEFAULT_SIZE, "title": "Size (WxH)"},
+            "formats": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_FORMATS,
+                "items": {"type": "string", "enum": list(SIZES)},
+                "title": "Formats",
+                "description": "Several sizes rendered from one order (one payment, the audio analysed "
+                "once), at most one per aspect (16:9, 1:1, 9:16); the first is also 'size'. Leave "
+                "out for one video of 'size'.",
+            },
             "fps": {
                 "type": "integer",
                 "enum": list(FPS_CHOICES),
@@ -197,6 +208,39 @@ def config_schema() -> dict:
 def parse_size(size: str) -> tuple[int, int]:
     width, height = size.split("x")
     return int(width), int(height)
+
+
+def aspect_of(size: str) -> str:
+    """``"1920x1080"`` -> ``"16:9"``."""
+    width, height = parse_size(size)
+    divisor = math.gcd(width, height)
+    return f"{width // divisor}:{height // divisor}"
+
+
+def formats_of(config: dict) -> list[str]:
+    """The sizes a (normalized) config renders, the first being ``size``: configs of one
+    format (and configs stored before orders had formats) carry ``size`` only."""
+    return list(config.get("formats") or [config.get("size", DEFAULT_SIZE)])
+
+
+def _check_formats(raw: dict, errors: dict[str, list[str]]) -> list[str] | None:
+    """Aspects and duplicates (the schema checked types, sizes and the count)."""
+    formats = raw.get("formats")
+    if formats is None or any(k.startswith("config.formats") for k in errors):
+        return None
+    seen: dict[str, str] = {}
+    for index, size in enumerate(formats):
+        aspect = aspect_of(size)
+        if size in formats[:index]:
+            errors.setdefault("config.formats", []).append(f"{size} is listed twice.")
+        elif aspect in seen:
+            errors.setdefault("config.formats", []).append(
+                f"At most one size per aspect: {seen[aspect]} and {size} are both {aspect}.")
+        seen.setdefault(aspect, size)
+    if "size" in raw and formats and raw["size"] != formats[0]:
+        errors.setdefault("config.size", []).append(
+            "Must be the first of config.formats (or left out when formats are given).")
+    return list(formats)
 
 
 def asset_names(config: dict) -> dict[str, str]:
@@ -267,6 +311,7 @@ def normalize_config(
             errors.setdefault("config.trim_end", []).append(
                 f"Must not be past the end of the audio ({audio_duration:.3f} s)."
             )
+    formats = _check_formats(raw, errors)
     caption_config = None
     if isinstance(raw.get("captions"), dict) and not any(k.startswith("config.captions") for k in errors):
         caption_config = captions.normalize(raw["captions"], errors, audio_duration=audio_duration)
@@ -277,9 +322,12 @@ def normalize_config(
         trim_end = float(audio_duration)
     elif trim_end is not None and audio_duration is not None:
         trim_end = min(float(trim_end), float(audio_duration))
+    size = formats[0] if formats else raw.get("size", DEFAULT_SIZE)
     return {
         "template": template_id,
-        "size": raw.get("size", DEFAULT_SIZE),
+        "size": size,
+        # one format is the plain ``size`` (so {formats: [X]} and {size: X} are the same render)
+        **({"formats": formats} if formats and len(formats) > 1 else {}),
         "fps": int(raw.get("fps", DEFAULT_FPS)),
         "title": _clean_text(raw.get("title", "")),
         "artist": _clean_text(raw.get("artist", "")),

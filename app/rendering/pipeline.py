@@ -68,6 +68,18 @@ class RenderResult:
         return {**asdict(self), "path": str(self.path)}
 
 
+@dataclass(frozen=True)
+class SharedAudio:
+    """The audio of an order probed, encoded (AAC) and analysed once, for every format it renders
+    (:func:`prepare_audio`); formats differ in size only, so frame rate and trim are the same."""
+
+    config: dict  # normalized
+    audio_duration: float
+    channels: int
+    features: Features
+    audio_m4a: Path
+
+
 @dataclass
 class _Prepared:
     """What the preparation thread hands over: probed audio, final config, features, AAC encoder."""
@@ -75,8 +87,9 @@ class _Prepared:
     config: dict
     channels: int
     features: Features
-    audio: subprocess.Popen
+    audio: subprocess.Popen | None  # None: encoded before (SharedAudio)
     audio_m4a: Path
+    audio_duration: float = 0.0  # of the whole file, as probed
 
 
 def render_video(
@@ -92,10 +105,13 @@ def render_video(
     workdir: Path | None = None,
     encoder: str = "auto",
     browser_init_script: str | None = None,
+    shared: SharedAudio | None = None,
 ) -> RenderResult:
     """Render ``audio_path`` with ``config`` to ``output_path`` (MP4, H.264 + AAC).
 
     ``encoder``: "auto" (WebCodecs when the browser has it, else libx264), or force one.
+    ``shared``: the audio already analysed and encoded by :func:`prepare_audio` (one format of
+    an order of several): nothing is probed, decoded or analysed again.
     Raises RenderCanceled, RenderTimeout, RenderFailed, AudioUnsupported, RenderConfigInvalid.
     """
     if encoder not in ENCODERS:
@@ -133,7 +149,8 @@ def render_video(
                 session.open,
                 job,
                 check,
-                lambda stop: _prepare(audio_path, raw_config, assets, tmp, job, stop),
+                (lambda stop: _prepare(audio_path, raw_config, assets, tmp, job, stop)) if shared is None
+                else (lambda stop: _from_shared(shared, raw_config, assets)),
             )
             config = prep.config
             width, height = parse_size(config["size"])
@@ -188,7 +205,8 @@ def render_video(
                 used_encoder, codec = "x264", "libx264"
             mark("capture")
             _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
-            encode.finish_process(prep.audio, timeout=_remaining(deadline, 600))
+            if prep.audio is not None:
+                encode.finish_process(prep.audio, timeout=_remaining(deadline, 600))
             check()
             staged = tmp / "output.mp4"
             mux = encode.start_mux(video_path, prep.audio_m4a, staged, fps=fps)
@@ -267,8 +285,53 @@ def _prepare(
         on_process=job.track,
     )
     return _Prepared(
-        config=config, channels=info.channels, features=features, audio=audio, audio_m4a=audio_m4a
+        config=config, channels=info.channels, features=features, audio=audio, audio_m4a=audio_m4a,
+        audio_duration=info.duration,
     )
+
+
+def _from_shared(shared: SharedAudio, raw_config: dict, assets: dict[str, Path]) -> _Prepared:
+    config = normalize_config(raw_config, audio_duration=shared.audio_duration, available_assets=set(assets))
+    if (config["fps"], config["trim_start"], config["trim_end"]) != (
+        shared.config["fps"], shared.config["trim_start"], shared.config["trim_end"]):
+        raise ValueError("shared audio was analysed for another frame rate or trim")
+    return _Prepared(config=config, channels=shared.channels, features=shared.features, audio=None,
+                     audio_m4a=shared.audio_m4a, audio_duration=shared.audio_duration)
+
+
+def prepare_audio(
+    audio_path,
+    config: dict,
+    workdir: Path,
+    *,
+    assets: dict[str, Path] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    timeout: float | None = None,
+) -> SharedAudio:
+    """Probe, encode the sound and analyse ``audio_path`` once, into ``workdir`` (kept by the
+    caller while the formats render with ``render_video(..., shared=...)``)."""
+    deadline = time.monotonic() + timeout if timeout else None
+    job = RenderSupervisor(deadline)
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+
+    def should_stop() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise RenderTimeout()
+        if should_cancel is not None and should_cancel():
+            raise RenderCanceled()
+
+    try:
+        prep = _prepare(Path(audio_path), config, {n: Path(p) for n, p in (assets or {}).items()},
+                        workdir, job, should_stop)
+        encode.finish_process(prep.audio, timeout=_remaining(deadline, 600))
+        should_stop()
+    finally:
+        job.kill_processes()
+        for process in job.processes:
+            stop_process(process)
+    return SharedAudio(config=prep.config, audio_duration=prep.audio_duration,
+                       channels=prep.channels, features=prep.features, audio_m4a=prep.audio_m4a)
 
 
 def _while_browser_starts(start_browser, job: RenderSupervisor, check, work) -> _Prepared:

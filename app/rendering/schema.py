@@ -1,7 +1,7 @@
 """A small JSON Schema checker for the subset the render catalog uses.
 
 Supported keywords: ``type`` (string or list, incl. ``"null"``), ``enum``, ``minimum``, ``items``,
-``maxItems``, ``required``,
+``minItems``, ``maxItems``, ``required``,
 ``maximum``, ``minLength``, ``maxLength``, ``pattern``, ``properties``,
 ``additionalProperties: false``. The catalog's schemas are written with nothing else, which a
 unit test checks, so the schemas the API serves mean exactly what is enforced here.
@@ -32,6 +32,7 @@ SUPPORTED_KEYWORDS = {
     "required",
     "items",
     "maxItems",
+    "minItems",
 }
 
 _TYPES = {
@@ -72,6 +73,9 @@ def check(value: Any, schema: dict, path: str, errors: dict[str, list[str]]) -> 
         if "pattern" in schema and not re.fullmatch(schema["pattern"], value):
             errors.setdefault(path, []).append(schema.get("x-pattern-message", "Has the wrong format."))
     elif isinstance(value, list):
+        if "minItems" in schema and len(value) < schema["minItems"]:
+            errors.setdefault(path, []).append(f"Must have at least {schema['minItems']} item(s).")
+            return
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             errors.setdefault(path, []).append(f"Must have at most {schema['maxItems']} items.")
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app.renders.maintenance import PERIODIC, reconcile_renders
-from app.renders.routes import bp, catalog_bp
+from app.renders.routes import bp, captions_bp, catalog_bp
 from app.tasks.schedule import register_periodic
 from app.web.docs import api
 
@@ -17,6 +17,7 @@ from app.web.docs import api
 def init_app(app: Flask) -> None:
     api.register_blueprint(catalog_bp)
     api.register_blueprint(bp)
+    api.register_blueprint(captions_bp)
     for task, every_seconds in PERIODIC:
         if task is reconcile_renders:
             every_seconds = int(app.config["RENDER_RECONCILE_EVERY_SECONDS"])

@@ -20,7 +20,7 @@ def templates_document() -> tuple[bytes, str]:
 
 
 _OAS_KEYWORDS = ("title", "description", "default", "enum", "minimum", "maximum", "minLength",
-                 "maxLength", "format", "required", "maxItems")
+                 "maxLength", "format", "required", "maxItems", "minItems")
 
 
 def _oas(node: dict) -> dict:

@@ -37,7 +37,10 @@ def chunk_seconds() -> float:
 
 
 def wants_chunks(job: RenderJob) -> bool:
-    """Whether ``job`` renders as chunks (its trimmed audio is longer than one chunk)."""
+    """Whether ``job`` renders as chunks (its trimmed audio is longer than one chunk). An order of
+    several formats renders in one attempt, its formats sharing one analysis (not chunked yet)."""
+    if len(job.formats) > 1:
+        return False
     return is_chunked(render_seconds(job.config or {}, float(job.audio_duration)), chunk_seconds())
 
 

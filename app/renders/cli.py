@@ -1,9 +1,11 @@
 """``flask render AUDIO -o OUT.mp4``: render one file locally with the engine, no database or
-queue needed. ``--workers N [--chunk-seconds S]`` splits it across N local processes."""
+queue needed. ``--workers N [--chunk-seconds S]`` splits it across N local processes;
+``--formats 1920x1080,1080x1920`` renders several sizes from one analysis."""
 
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import click
@@ -12,10 +14,10 @@ from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from app.rendering.captions import parse_caption_file
-from app.rendering.catalog import FPS_CHOICES, SIZES, template_ids
+from app.rendering.catalog import FPS_CHOICES, SIZES, formats_of, template_ids
 from app.rendering.chunks import DEFAULT_CHUNK_SECONDS, render_chunked
 from app.rendering.errors import EngineError, InvalidInput
-from app.rendering.pipeline import ENCODERS, RenderProgress, render_video
+from app.rendering.pipeline import ENCODERS, RenderProgress, prepare_audio, render_video
 from app.renders.uploads import IMAGE_PARTS
 
 
@@ -32,6 +34,9 @@ def build_config(config_file: Path | None, **flags) -> tuple[dict, dict[str, Pat
     for key in ("template", "size", "fps", "title", "artist", "trim_start", "trim_end"):
         if flags.get(key) is not None:
             config[key] = flags[key]
+    if flags.get("formats"):
+        config["formats"] = [size.strip() for size in flags["formats"].split(",") if size.strip()]
+        config.pop("size", None)
     config.setdefault("template", "bars")
     assets: dict[str, Path] = {}
     options = dict(config.get("options") or {})
@@ -102,6 +107,8 @@ class _Bar:
     show_default=True,
     help="auto = in-page WebCodecs H.264 when available, else libx264.",
 )
+@click.option("--formats", help="Several sizes from one analysis, e.g. 1920x1080,1080x1080,1080x1920 "
+              "(one per aspect): OUT is the first, OUT's name + .<WxH>.mp4 each further one.")
 @click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
 @click.option(
     "--workers",
@@ -136,6 +143,11 @@ def render_command(
         config, assets = build_config(config_file, **flags)
         if chunk_seconds is not None and workers is None:
             raise click.BadParameter("needs --workers", param_hint="--chunk-seconds")
+        if len(formats_of(config)) > 1:
+            if workers is not None:
+                raise click.BadParameter("renders one format at a time", param_hint="--workers")
+            _render_formats(audio, output, config, assets, encoder, timeout)
+            return
         if workers is not None:
             _render_chunked(audio, output, config, assets, encoder, workers, chunk_seconds)
             return
@@ -167,6 +179,38 @@ def render_command(
     if result.config.get("captions"):
         click.echo(f"captions:  {len(result.config['captions']['cues'])} cues")
     click.echo(f"speed:     {result.wall_seconds:.1f} s wall, {result.realtime_factor:.2f}x real time")
+
+
+def format_path(output: Path, size: str, first: bool) -> Path:
+    """OUT for the first format, ``<OUT stem>.<WxH><suffix>`` for each further one."""
+    return output if first else output.with_name(f"{output.stem}.{size}{output.suffix or '.mp4'}")
+
+
+def _render_formats(audio: Path, output: Path, config: dict, assets: dict[str, Path], encoder: str,
+                    timeout: float | None) -> None:
+    """Every format of ``config``: the audio analysed once, each size rendered from it."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="waveframe-formats-") as workdir:
+            shared = prepare_audio(audio, config, Path(workdir), assets=assets, timeout=timeout)
+            sizes = formats_of(shared.config)
+            for index, size in enumerate(sizes):
+                single = {**{k: v for k, v in shared.config.items() if k != "formats"}, "size": size}
+                bar = _Bar()
+                try:
+                    result = render_video(audio, format_path(output, size, index == 0), single,
+                                          assets=assets, progress=bar, timeout=timeout, shared=shared,
+                                          chromium_path=current_app.config.get("CHROMIUM_PATH",
+                                                                               "/usr/bin/chromium"),
+                                          encoder=encoder)
+                finally:
+                    bar.close()
+                click.echo(f"output:    {result.path} ({result.width}x{result.height}, "
+                           f"{result.size_bytes / 1e6:.2f} MB, {result.realtime_factor:.2f}x real time)")
+    except InvalidInput as exc:
+        detail = "".join(f"\n  {name}: {' '.join(msgs)}" for name, msgs in exc.fields.items())
+        raise click.ClickException(f"{exc.message}{detail}") from exc
+    except EngineError as exc:
+        raise click.ClickException(f"{exc.message} ({exc.code})") from exc
 
 
 def _render_chunked(

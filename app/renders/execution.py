@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from app.delivery import hooks
 from app.extensions import db
-from app.models import RenderJob, RenderStatus, utcnow
+from app.models import RenderJob, RenderOutput, RenderStatus, utcnow
 from app.renders.rows import lock_render_job
 from app.renders.workspace import discard_output
 from app.web.metrics import observe_render_outcome
@@ -90,15 +90,23 @@ def heartbeat(conn: Connection, job_id: uuid.UUID, rq_job_id: str, *, touch: boo
 
 
 def complete_render(job: RenderJob, rq_job_id: str, *, output_key: str, size: int, duration: float,
-                    checksum: str) -> bool:
+                    checksum: str, outputs: list[dict] | None = None) -> bool:
     """Mark the job ``completed`` with its stored video, drop the kept output and hand the job
-    to delivery; False (nothing done) when it was canceled meanwhile."""
+    to delivery; False (nothing done) when it was canceled meanwhile.
+
+    ``outputs``: every stored format of an order (``{size, output_key, size_bytes, duration,
+    checksum}``, the first being the job's own ``output_*``); one ``render_outputs`` row each.
+    """
     if lock_render_job(job.id) is None or job.rq_job_id != rq_job_id \
             or job.status != RenderStatus.RENDERING:
         db.session.rollback()
         return False
     job.output_key, job.output_size = output_key, size
     job.output_duration, job.output_checksum = duration, checksum
+    if outputs is None:
+        outputs = [{"size": job.formats[0], "output_key": output_key,
+                    "size_bytes": size, "duration": duration, "checksum": checksum}]
+    job.outputs = [RenderOutput(position=position, **output) for position, output in enumerate(outputs)]
     job.progress, job.eta_seconds, job.progress_updated_at = 100, 0, utcnow()
     job.error_code = job.error_message = None
     job.transition(RenderStatus.COMPLETED, utcnow())

@@ -35,6 +35,12 @@ def quote(size: str, audio_seconds: float, table: dict | None = None) -> Quote:
                        fields={"audio": [f"At most {longest} seconds."]})
 
 
+def quote_order(sizes: list[str], audio_seconds: float, table: dict | None = None) -> Quote:
+    """An order of several formats: the sum of each format's price, one payment."""
+    quotes = [quote(size, audio_seconds, table) for size in sizes]
+    return Quote(sum(q.amount for q in quotes), quotes[0].currency)
+
+
 def price_list(table: dict | None = None) -> dict:
     """The table in the shape ``GET /pricing`` shows."""
     table = table or current_app.config["PRICE_TABLE"]

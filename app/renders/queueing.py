@@ -21,6 +21,7 @@ from flask import current_app
 from app.errors import Conflict
 from app.extensions import db
 from app.models import RenderJob, RenderStatus, utcnow
+from app.rendering.catalog import formats_of
 from app.renders.budget import (  # noqa: F401  (part of this module's interface)
     LONG_RENDER_SECONDS,
     MAX_JOB_TIMEOUT,
@@ -58,7 +59,9 @@ def _seconds(job: RenderJob) -> float:
 
 def timeout_for(job: RenderJob) -> int:
     config = job.config or {}
-    return job_timeout(_seconds(job), config.get("size", "1920x1080"), config.get("fps", 30))
+    # an order of several formats renders each of them in the one attempt
+    return min(MAX_JOB_TIMEOUT, sum(job_timeout(_seconds(job), size, config.get("fps", 30))
+                                    for size in formats_of(config)))
 
 
 def rq_job_id_for(job_id, attempt: int) -> str:

@@ -7,9 +7,13 @@ import uuid
 from flask import current_app, jsonify, request
 from flask_smorest import Blueprint
 
+from app.extensions import limiter
 from app.renders.catalog import config_openapi_schema, templates_document
 from app.renders.pricing import price_list
 from app.renders.schemas import (
+    CaptionCuesSchema,
+    CaptionFilesSchema,
+    CaptionFormSchema,
     PricingSchema,
     RenderFilesSchema,
     RenderFormSchema,
@@ -17,7 +21,14 @@ from app.renders.schemas import (
     RenderListArgsSchema,
     RenderListSchema,
 )
-from app.renders.service import cancel_render, create_render, get_render, list_renders, retry_render
+from app.renders.service import (
+    cancel_render,
+    create_render,
+    get_render,
+    list_renders,
+    parse_captions,
+    retry_render,
+)
 from app.renders.status import job_document, read_job_status
 from app.renders.uploads import IMAGE_PARTS
 from app.web.auth import BEARER_AUTH, auth_required, current_user, current_user_id
@@ -26,6 +37,8 @@ catalog_bp = Blueprint("catalog", __name__, url_prefix="/api/v1",
                        description="Visualizer templates and prices.")
 bp = Blueprint("renders", __name__, url_prefix="/api/v1/renders",
                description="Render jobs: upload audio, follow progress, cancel, retry.")
+captions_bp = Blueprint("captions", __name__, url_prefix="/api/v1/captions",
+                        description="Caption files read the way renders read them.")
 TEMPLATES_MAX_AGE = 300
 _BINARY = {"type": "string", "format": "binary"}
 # flask-smorest documents one request body per view; this one shows the form and file parts
@@ -90,6 +103,31 @@ def pricing():
     return price_list()
 
 
+# as for the upload: one documented body with the file and the form field together
+CAPTIONS_BODY_DOC = {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["captions"],
+    "properties": {
+        "captions": {**_BINARY, "description": "An SRT or WebVTT file (UTF-8, at most 512 KB)."},
+        "duration": {"type": "number", "minimum": 0, "exclusiveMinimum": True,
+                     "description": "Seconds of the audio: every cue must end inside it (optional)."},
+    }}}}}
+
+
+@captions_bp.post("/parse")
+@auth_required()
+@limiter.limit("60 per minute")
+@captions_bp.arguments(CaptionFormSchema, location="form")
+@captions_bp.arguments(CaptionFilesSchema, location="files")
+@captions_bp.response(200, CaptionCuesSchema)
+@captions_bp.alt_response(413, description="The file is larger than 512 KB.")
+@captions_bp.alt_response(422, description="Not a well-formed SRT/WebVTT file (the message and "
+                                           "details.line name the line), or a cue past the audio.")
+@captions_bp.doc(security=BEARER_AUTH, requestBody=CAPTIONS_BODY_DOC)
+def parse_caption_file(form: dict, files: dict):
+    """Read an SRT or WebVTT file into cues (for a preview); nothing is stored."""
+    return {"cues": parse_captions(files["captions"], form.get("duration"))}
+
+
 @bp.post("")
 @auth_required()
 @bp.arguments(RenderFormSchema, location="form")
@@ -136,7 +174,7 @@ def get_job(job_id: uuid.UUID):
     """One render job: status, progress, ETA, attempts, error, timestamps, config."""
     # The hot path of polling: one Core SELECT and a plain dict, the same JSON as the schema's
     # (app/renders/status.py); flask-smorest passes a Response through untouched.
-    return jsonify(job_document(read_job_status(current_user_id(), job_id)))
+    return jsonify(job_document(*read_job_status(current_user_id(), job_id)))
 
 
 @bp.post("/<uuid:job_id>/cancel")

@@ -7,6 +7,7 @@ from flask_smorest.fields import Upload
 from webargs.fields import DelimitedList
 
 from app.models import RenderStatus
+from app.rendering.catalog import aspect_of
 from app.web.json_body import MAX_JSON_DEPTH, JSONTooDeep, loads_bounded
 from app.web.schemas import MAX_PAGE, MAX_PER_PAGE
 
@@ -45,8 +46,9 @@ class StrippedString(ma.fields.String):
 
 class RenderFormSchema(ma.Schema):
     config = JSONObject(required=True, metadata={
-        "description": "JSON object: {template, size, fps, title, artist, trim_start, trim_end, "
-                       "options}; every field but template optional (see GET /templates)."})
+        "description": "JSON object: {template, size, formats, fps, title, artist, trim_start, "
+                       "trim_end, options, captions}; every field but template optional (see GET "
+                       "/templates). formats: 1-3 sizes, one per aspect, one payment for all."})
 
 
 class RenderFilesSchema(ma.Schema):
@@ -55,6 +57,28 @@ class RenderFilesSchema(ma.Schema):
     cover = Upload(metadata={"description": "Optional cover image for templates that show one."})
     logo = Upload(metadata={"description": "Optional logo image."})
     captions = Upload(metadata={"description": "Optional SRT or WebVTT caption file."})
+
+
+class CaptionFormSchema(ma.Schema):
+    duration = ma.fields.Float(load_default=None, validate=ma.validate.Range(min=0, min_inclusive=False),
+                               metadata={"description": "Seconds of the audio: every cue must end "
+                                                        "inside it (optional)."})
+
+
+class CaptionFilesSchema(ma.Schema):
+    captions = Upload(required=True, metadata={"description": "An SRT or WebVTT file (UTF-8, at most "
+                                                              "512 KB)."})
+
+
+class CueSchema(ma.Schema):
+    start = ma.fields.Float()
+    end = ma.fields.Float()
+    text = ma.fields.String()
+
+
+class CaptionCuesSchema(ma.Schema):
+    cues = ma.fields.List(ma.fields.Nested(CueSchema), metadata={
+        "description": "Cues in seconds of the audio, markup removed, as config.captions.cues takes them."})
 
 
 class RenderListArgsSchema(ma.Schema):
@@ -79,6 +103,10 @@ class RenderJobSchema(ma.Schema):
     audio = ma.fields.Method("_audio")
     price = ma.fields.Method("_price")
     output = ma.fields.Method("_output")
+    outputs = ma.fields.Method("_outputs", metadata={
+        "description": "Every video of a completed job, one per format of the order (the first is "
+                       "`output`): [{size, aspect, bytes, duration, download}], `download` being the "
+                       "endpoint that issues a fresh link to that format; [] until completed."})
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
     queued_at = ma.fields.DateTime(allow_none=True)
@@ -110,6 +138,15 @@ class RenderJobSchema(ma.Schema):
             return None
         return {"size": job.output_size, "duration": job.output_duration,
                 "checksum": job.output_checksum}
+
+    def _outputs(self, job):
+        if not job.output_key or str(job.status) != RenderStatus.COMPLETED.value:
+            return []
+        rows = [(o.size, o.size_bytes, o.duration) for o in job.outputs] or [
+            (job.formats[0], job.output_size, job.output_duration)]  # completed before render_outputs
+        return [{"size": size, "aspect": aspect_of(size), "bytes": size_bytes, "duration": duration,
+                 "download": f"/api/v1/renders/{job.id}/download?size={size}"}
+                for size, size_bytes, duration in rows]
 
 
 class RenderListSchema(ma.Schema):

@@ -26,7 +26,7 @@ from app.rendering import catalog
 from app.renders import chunking, render_cache
 from app.renders.chunk_tasks import stop_rq_jobs
 from app.renders.errors import engine_input_errors
-from app.renders.pricing import quote
+from app.renders.pricing import quote_order
 from app.renders.queueing import MAX_ATTEMPTS, queue_render, render_seconds, unqueue_render
 from app.renders.rows import lock_render_job
 from app.renders.uploads import (
@@ -80,6 +80,13 @@ def with_caption_file(config: Mapping, cues: list[dict]) -> dict:
     return {**config, "captions": {**(style if isinstance(style, Mapping) else {}), "cues": cues}}
 
 
+def parse_captions(captions: FileStorage, audio_duration: float | None = None) -> list[dict]:
+    """The cues of an SRT or WebVTT file, read by the parser the renders use (the web app shows
+    them in its preview before anything is uploaded); 422 naming the line, 413 too big."""
+    with scratch_dir("uploads") as workdir:
+        return validate_captions(captions, workdir, audio_duration)
+
+
 def create_render(user: User, *, audio: FileStorage, config: Mapping,
                   images: Mapping[str, FileStorage | None] | None = None,
                   captions: FileStorage | None = None) -> RenderJob:
@@ -127,7 +134,7 @@ def _create(user: User, audio: FileStorage, config: Mapping,
             log.info("render_reused", extra={"render_job_id": str(existing.id), "user_id": str(user.id),
                                              "status": str(existing.status)})
             return existing
-        price = quote(normalized["size"], render_seconds(normalized, upload.info.duration))
+        price = quote_order(catalog.formats_of(normalized), render_seconds(normalized, upload.info.duration))
         try:
             audio_key = job_storage.audio_key(user.id, job_id, upload.extension)
             storage.put_file(audio_key, upload.path, content_type=AUDIO_CONTENT_TYPES.get(

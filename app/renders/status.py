@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from app.errors import NotFound
 from app.extensions import db
-from app.models import RenderJob
+from app.models import RenderJob, RenderOutput, RenderStatus
+from app.rendering.catalog import aspect_of
 
 DATETIMES = ("created_at", "updated_at", "queued_at", "paid_at", "started_at",
              "progress_updated_at", "completed_at", "failed_at", "canceled_at", "expired_at",
@@ -30,16 +31,41 @@ COLUMNS = (_t.id, _t.status, _t.progress, _t.eta_seconds, _t.attempts, _t.priori
            *(getattr(_t, name) for name in DATETIMES))
 _QUERY = sa.select(*COLUMNS).where(_t.id == sa.bindparam("job_id"),
                                    _t.user_id == sa.bindparam("user_id"))
+_o = RenderOutput.__table__.c
+_OUTPUTS = (sa.select(_o.size, _o.size_bytes, _o.duration)
+            .where(_o.render_job_id == sa.bindparam("job_id")).order_by(_o.position))
 
 
-def read_job_status(user_id: uuid.UUID, job_id: uuid.UUID) -> sa.Row:
-    """The columns of the user's job the poll shows; another user's (or no) job is 404."""
+def read_job_status(user_id: uuid.UUID, job_id: uuid.UUID) -> tuple[sa.Row, list]:
+    """The columns of the user's job the poll shows, and its videos once it is completed (a
+    second SELECT only then: polls while it renders stay one statement); another user's (or no)
+    job is 404."""
     # A connection of its own, not the session's: nothing here needs the ORM's bookkeeping.
     with db.engine.connect() as conn:
         row = conn.execute(_QUERY, {"job_id": job_id, "user_id": user_id}).first()
-    if row is None:
-        raise NotFound("No such render job.", code="render_not_found")
-    return row
+        if row is None:
+            raise NotFound("No such render job.", code="render_not_found")
+        outputs = (conn.execute(_OUTPUTS, {"job_id": job_id}).all()
+                   if row.output_key and _status(row) == RenderStatus.COMPLETED.value else [])
+    return row, outputs
+
+
+def _status(row: Any) -> str:
+    return str(getattr(row.status, "value", row.status))
+
+
+def _outputs(row: Any, outputs: list | None) -> list[dict]:
+    """``RenderJobSchema._outputs``: every video of a completed job (one per format)."""
+    if not row.output_key or _status(row) != RenderStatus.COMPLETED.value:
+        return []
+    if outputs is None:  # an ORM job
+        outputs = [(o.size, o.size_bytes, o.duration) for o in row.outputs]
+    config = row.config or {}
+    rows = list(outputs) or [((config.get("formats") or [config.get("size", "1920x1080")])[0],
+                              row.output_size, row.output_duration)]  # completed before render_outputs
+    return [{"size": size, "aspect": aspect_of(size), "bytes": size_bytes, "duration": duration,
+             "download": f"/api/v1/renders/{row.id}/download?size={size}"}
+            for size, size_bytes, duration in rows]
 
 
 def _int(value):
@@ -50,8 +76,8 @@ def _iso(value):
     return None if value is None else value.isoformat()
 
 
-def job_document(row: Any) -> dict[str, Any]:
-    """``RenderJobSchema().dump(job)`` for a row of ``COLUMNS`` (or a ``RenderJob``)."""
+def job_document(row: Any, outputs: list | None = None) -> dict[str, Any]:
+    """``RenderJobSchema().dump(job)`` for a row of ``COLUMNS`` and its outputs (or a ``RenderJob``)."""
     status = row.status
     document = {
         "id": None if row.id is None else str(row.id),
@@ -70,6 +96,7 @@ def job_document(row: Any) -> dict[str, Any]:
                   else {"amount": row.price_amount, "currency": row.price_currency}),
         "output": ({"size": row.output_size, "duration": row.output_duration,
                     "checksum": row.output_checksum} if row.output_key else None),
+        "outputs": _outputs(row, outputs),
     }
     for name in DATETIMES:
         document[name] = _iso(getattr(row, name))

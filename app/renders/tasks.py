@@ -24,14 +24,13 @@ from rq.timeouts import JobTimeoutException
 
 from app.adapters import get_storage
 from app.adapters.storage import StorageError, StorageNotFound
-from app.delivery.job_storage import image_key, output_key
-from app.delivery.links import download_filename
+from app.delivery.job_storage import image_key
 from app.extensions import db
 from app.models import RenderJob
 from app.rendering.catalog import asset_names
 from app.rendering.errors import EngineError, RenderCanceled
 from app.rendering.pipeline import render_video
-from app.renders import execution
+from app.renders import execution, order_outputs
 from app.renders.workspace import keep_output, kept_output, scratch_dir, sha256_file
 from app.tasks.jobs import is_final_attempt, task
 from app.tasks.queues import DEFAULT
@@ -138,20 +137,25 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
     watcher.start()
     try:
         with scratch_dir("work", prefix=f"{job.id}-") as workdir:
-            kept = kept_output(job.id)
-            if kept is not None:
-                log.info("render_output_reused", extra={"render_job_id": str(job.id)})
-            video, meta = kept or render_to_output(job, rq_job.id, rq_job.timeout, workdir, watcher)
+            if order_outputs.is_order(job.config):  # several formats: the audio analysed once
+                audio_path, assets = order_outputs.download_inputs(job, workdir)
+                videos = order_outputs.render_order(
+                    job, audio_path, assets, workdir, progress=ProgressWriter(job.id, rq_job.id),
+                    should_cancel=watcher.should_cancel, timeout=max(60, rq_job.timeout - 60))
+            else:
+                kept = kept_output(job.id)
+                if kept is not None:
+                    log.info("render_output_reused", extra={"render_job_id": str(job.id)})
+                video, meta = kept or render_to_output(job, rq_job.id, rq_job.timeout, workdir, watcher)
+                videos = [order_outputs.Video(job.config["size"], video, meta)]
         if watcher.should_cancel():
             raise RenderCanceled()
-        key = output_key(job.user_id, job.id)
-        stored = get_storage().put_file(key, video, content_type="video/mp4",
-                                        download_name=download_filename(job))
-        if stored.size != meta["size"]:
-            raise StorageError(f"stored video is {stored.size} bytes, expected {meta['size']}")
-        if not execution.complete_render(job, rq_job.id, output_key=key, size=meta["size"],
-                                         duration=meta["duration"], checksum=meta["sha256"]):
-            get_storage().delete(key)  # canceled while uploading
+        outputs = order_outputs.store_videos(job, videos)
+        first = outputs[0]
+        if not execution.complete_render(job, rq_job.id, output_key=first["output_key"],
+                                         size=first["size_bytes"], duration=first["duration"],
+                                         checksum=first["checksum"], outputs=outputs):
+            order_outputs.delete_stored(outputs)  # canceled while uploading
             raise RenderCanceled()
         return "completed"
     except RenderCanceled:

@@ -193,12 +193,14 @@ def validate_image(upload: FileStorage, name: str, workdir: Path) -> ImageUpload
 
 # -- captions -----------------------------------------------------------------------------
 
-def validate_captions(upload: FileStorage, workdir: Path, audio_duration: float) -> list[dict]:
-    """Receive an SRT or WebVTT part; 413 too big, 422 naming the line of the first problem."""
+def validate_captions(upload: FileStorage, workdir: Path, audio_duration: float | None) -> list[dict]:
+    """Receive an SRT or WebVTT part; 413 too big, 422 naming the line of the first problem
+    (every cue inside ``audio_duration`` when it is known)."""
     path = workdir / "captions.upload"
     receive_file(upload, path, field="captions", max_bytes=caption_files.MAX_CAPTION_BYTES)
     with engine_input_errors():
         cues = caption_files.parse_caption_file(path.read_bytes())
-        caption_files.check_within(cues, audio_duration)
+        if audio_duration is not None:
+            caption_files.check_within(cues, audio_duration)
     path.unlink(missing_ok=True)
     return [cue.to_dict() for cue in cues]

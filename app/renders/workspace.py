@@ -3,7 +3,8 @@
     <root>/waveframe/uploads/<random>/    one POST /renders while it validates (always removed)
     <root>/waveframe/work/<job>-<random>/ one render attempt on a worker (always removed)
     <root>/waveframe/outputs/<job>/       the finished MP4 of a job, kept until it is stored
-                                          (so a failed upload is retried without re-rendering)
+                                          (so a failed upload is retried without re-rendering);
+                                          an order of several formats keeps each in <job>/<WxH>/
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def keep_output(job_id, rendered: Path, meta: dict) -> Path:
-    """Move a finished video into the job's output folder with its metadata (sha256 included)."""
-    folder = output_dir(job_id)
+def keep_output(job_id, rendered: Path, meta: dict, *, name: str | None = None) -> Path:
+    """Move a finished video into the job's output folder with its metadata (sha256 included);
+    ``name``: a sub-folder (one format of an order of several)."""
+    folder = output_dir(job_id) / name if name else output_dir(job_id)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / OUTPUT_VIDEO
     shutil.move(str(rendered), target)
@@ -66,9 +68,9 @@ def keep_output(job_id, rendered: Path, meta: dict) -> Path:
     return target
 
 
-def kept_output(job_id) -> tuple[Path, dict] | None:
+def kept_output(job_id, *, name: str | None = None) -> tuple[Path, dict] | None:
     """The job's kept video and metadata, if present and its checksum still matches."""
-    folder = output_dir(job_id)
+    folder = output_dir(job_id) / name if name else output_dir(job_id)
     video, meta_path = folder / OUTPUT_VIDEO, folder / OUTPUT_META
     if not (video.is_file() and meta_path.is_file()):
         return None
@@ -77,7 +79,10 @@ def kept_output(job_id) -> tuple[Path, dict] | None:
     except ValueError:
         meta = {}
     if not meta.get("sha256") or sha256_file(video) != meta["sha256"]:
-        discard_output(job_id)
+        if name:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            discard_output(job_id)
         return None
     return video, meta
 

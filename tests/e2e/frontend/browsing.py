@@ -91,9 +91,11 @@ class BrowserSession:
         report["csp"] = self.page.evaluate("window.__cspViolations || []")
         return report
 
-    def snap(self, name: str, *, check: bool = True) -> None:
-        """Screenshots at desktop and phone width (artifacts), and the page checks at both."""
-        for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+    def snap(self, name: str, *, check: bool = True, phone_width: int | None = None) -> None:
+        """Screenshots at desktop and phone width (artifacts), and the page checks at both;
+        ``phone_width``: another phone than the narrowest one (e.g. 390)."""
+        phone = {**PHONE, "width": phone_width} if phone_width else PHONE
+        for label, size in (("desktop", DESKTOP), ("phone", phone)):
             self.page.set_viewport_size(size)
             self.page.wait_for_timeout(150)  # let layout settle after the resize
             self.page.screenshot(path=str(self.artifacts / f"{name}-{label}.png"), full_page=True)

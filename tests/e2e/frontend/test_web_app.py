@@ -72,8 +72,9 @@ def test_sign_up_drop_preview_trim_render_watch_and_download(browse, worker, cli
     page.get_by_label("End (seconds)").press("Tab")
     expect(page.get_by_label("Start (seconds)")).to_have_value("1.00")
     expect(page.locator("#trim-length")).to_have_text("0:01.5")
-    page.get_by_label("Aspect ratio").select_option("1:1")
-    page.get_by_label("Resolution").select_option("720x720")
+    page.get_by_label("Square 1:1").check()
+    page.get_by_label("Landscape 16:9").uncheck()
+    page.get_by_label("Resolution").select_option("720p")
     page.get_by_label("Frame rate").select_option("24")
     # the preview follows: the video's own size, drawn from the trimmed range at 24 fps
     page.wait_for_function("() => document.getElementById('preview-canvas').width === 720")

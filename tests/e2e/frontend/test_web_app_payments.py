@@ -41,6 +41,14 @@ def test_pay_and_render_through_checkout_then_cancel(browse, paid_server, fake_s
     page.get_by_label("Drop a song here, or choose an audio file").set_input_files(str(clips["song"]))
     page.wait_for_selector("#preview-canvas[data-ready]")
     expect(page.locator("#price-line")).to_contain_text("Price: $2.99")  # 3 s at 1080p
+    # each format is priced on its own, one payment for all
+    page.get_by_label("Portrait 9:16").check()
+    expect(page.locator("#price-line")).to_contain_text("Price: $5.98 for 0:03.0 in 2 formats")
+    page.get_by_label("Resolution").select_option("720p")
+    expect(page.locator("#price-line")).to_contain_text("Price: $3.98")
+    page.get_by_label("Resolution").select_option("1080p")
+    page.get_by_label("Portrait 9:16").uncheck()
+    expect(page.locator("#price-line")).to_contain_text("Price: $2.99")
     web.snap("create-paid")
 
     page.get_by_role("button", name="Pay and render").click()

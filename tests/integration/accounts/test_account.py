@@ -125,8 +125,9 @@ def test_history_lists_own_renders_and_payments_newest_first(
     assert [(i["type"], i["id"]) for i in body["items"]] == [
         ("render", str(new_job.id)), ("payment", str(payment.id)), ("render", str(old_job.id))]
     render_item, payment_item = body["items"][2], body["items"][1]
-    assert set(render_item) == {"type", "id", "status", "progress", "title", "created_at", "completed_at",
-                                "price_amount", "price_currency"}
+    assert set(render_item) == {"type", "id", "status", "progress", "title", "formats", "created_at",
+                                "completed_at", "price_amount", "price_currency"}
+    assert render_item["formats"] == [old_job.config.get("size", "1920x1080")]
     assert render_item["title"] == "First song" and render_item["status"] == "completed"
     assert set(payment_item) == {"type", "id", "render_job_id", "amount", "currency", "status",
                                  "created_at", "paid_at", "refunded_at"}

@@ -191,3 +191,26 @@ def test_every_uploaded_image_is_drawn_and_expiry_then_leaves_nothing_of_the_job
     assert _status(job_id) == RenderStatus.EXPIRED
     gone = client.get(f"/api/v1/renders/{job_id}/download", headers=headers)
     assert gone.status_code == 410 and gone.json["error"]["code"] == "video_expired"
+
+
+def test_expiry_deletes_every_format_of_an_order(app, storage_backend, client, user_factory, auth_headers,
+                                                 jobs, clip, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "RENDER_TMP_DIR", str(tmp_path / "render-tmp"))
+    user = user_factory()
+    headers = auth_headers(user)
+    formats = ["720x720", "720x1280"]
+    created = upload(client, headers, clip, config={"template": "wave", "formats": formats, "fps": 24})
+    assert created.status_code == 201, created.json
+    job_id = uuid.UUID(created.json["id"])
+    jobs.run()
+    job = db.session.get(RenderJob, job_id, populate_existing=True)
+    assert job.status == RenderStatus.COMPLETED, job.error_message
+    assert len(_stored_under(user.id, job_id)) == 3  # audio, two videos
+    assert [o.size for o in job.outputs] == formats
+
+    report = expire_due_renders(now=job.video_expires_at + timedelta(seconds=1))
+    assert (report.jobs_expired, report.objects_deleted, report.failures) == (1, 3, [])
+    assert _stored_under(user.id, job_id) == []
+    for size in formats:
+        gone = client.get(f"/api/v1/renders/{job_id}/download?size={size}", headers=headers)
+        assert gone.status_code == 410 and gone.json["error"]["code"] == "video_expired"

@@ -103,3 +103,22 @@ def test_templates_document_describes_captions(client):
     schema = client.get("/api/v1/templates").json["config_schema"]["properties"]["captions"]
     assert set(schema["properties"]) == {"cues", "position", "size", "color", "background"}
     assert schema["properties"]["cues"]["items"]["required"] == ["start", "end", "text"]
+
+
+def test_the_parse_endpoint_reads_a_file_with_the_renders_parser(client, owner, auth_headers, render_tmp):
+    headers = auth_headers(owner)
+
+    def parse(data: bytes, **form):
+        return client.post("/api/v1/captions/parse", headers=headers, content_type="multipart/form-data",
+                           data={"captions": (io.BytesIO(data), "subs.vtt"), **form})
+
+    good = parse(b"WEBVTT\n\n00:00.500 --> 00:01.500\n<v Ann>Hello <c.loud>there</c>\n")
+    assert good.status_code == 200, good.json
+    assert good.json == {"cues": [{"start": 0.5, "end": 1.5, "text": "Hello there"}]}
+    broken = parse(b"WEBVTT\n\n00:00.500 --> 00:01.500\nfine\n\n00:02.000 -> 00:03.000\nbad arrow\n")
+    assert broken.status_code == 422
+    assert broken.json["error"]["details"]["line"] == 6 and "Line 6" in broken.json["error"]["message"]
+    late = parse(b"1\n00:00:01,000 --> 00:00:09,000\nlate\n", duration="2.0")
+    assert late.status_code == 422 and "ends after the audio" in late.json["error"]["message"]
+    assert client.post("/api/v1/captions/parse", data={}).status_code == 401
+    assert list((render_tmp / "uploads").iterdir()) == []

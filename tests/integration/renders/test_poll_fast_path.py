@@ -13,7 +13,7 @@ import pytest
 from flask import jsonify
 
 from app.extensions import db
-from app.models import RenderJob, RenderStatus
+from app.models import RenderJob, RenderOutput, RenderStatus
 from app.renders.schemas import RenderJobSchema
 from app.renders.status import job_document
 from tests.integration.accounts.conftest import STRONG_PASSWORD
@@ -111,3 +111,20 @@ def test_no_job_and_another_users_job_are_the_same_404(app, owner):
     assert theirs.status_code == missing.status_code == 404
     assert theirs.get_json() == missing.get_json()
     assert theirs.get_json()["error"]["code"] == "render_not_found"
+
+
+def test_the_fast_answer_lists_every_format_of_a_completed_order(app, owner):
+    client, headers, job_id = owner
+    sizes = ("1280x720", "720x720", "720x1280")
+    _set(app, job_id, status=RenderStatus.COMPLETED, **{**_full(3), "config": {
+        "template": "bars", "size": sizes[0], "formats": list(sizes), "fps": 24}})
+    with app.app_context():
+        for position, size in enumerate(sizes):
+            db.session.add(RenderOutput(render_job_id=job_id, position=position, size=size,
+                                        output_key=f"renders/x/{job_id}.{size}.mp4",
+                                        size_bytes=1000 + position, duration=2.0, checksum="cd" * 32))
+        db.session.commit()
+    response = client.get(f"/api/v1/renders/{job_id}", headers=headers)
+    assert [o["size"] for o in response.get_json()["outputs"]] == list(sizes)
+    assert [o["aspect"] for o in response.get_json()["outputs"]] == ["16:9", "1:1", "9:16"]
+    assert response.get_data() == _schema_answer(app, job_id)

@@ -84,3 +84,19 @@ def test_flask_render_reports_bad_input_without_a_traceback(app, runner, media, 
     )
     assert result.exit_code == 1
     assert "Line 6:" in result.output and "Traceback" not in result.output
+
+
+def test_flask_render_formats_renders_each_size_from_one_analysis(app, runner, media, tmp_path, caplog):
+    app.config["CHROMIUM_PATH"] = "/usr/bin/chromium"
+    out = tmp_path / "song.mp4"
+    with caplog.at_level("INFO"):
+        result = runner.invoke(render_command, [str(media["mp3"]), "-o", str(out), "--template", "radial",
+                                                "--fps", "24", "--formats", "720x720,720x1280"])
+    assert result.exit_code == 0, result.output
+    streams = {path.name: probe_streams(path) for path in (out, tmp_path / "song.720x1280.mp4")}
+    sizes = {name: next((s["width"], s["height"]) for s in found["streams"] if s["codec_type"] == "video")
+             for name, found in streams.items()}
+    assert sizes == {"song.mp4": (720, 720), "song.720x1280.mp4": (720, 1280)}
+    assert sum(1 for r in caplog.records if r.getMessage() == "analysis_done") == 1
+    bad = runner.invoke(render_command, [str(media["mp3"]), "-o", str(out), "--formats", "720x720,1080x1080"])
+    assert bad.exit_code != 0 and "config.formats" in bad.output and "Traceback" not in bad.output

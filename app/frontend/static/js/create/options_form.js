@@ -6,14 +6,17 @@ import { setFieldError } from '../forms.js';
 import { imageFileProblem } from './files.js';
 
 const ASPECTS = { '16:9': 'Landscape 16:9', '1:1': 'Square 1:1', '9:16': 'Portrait 9:16' };
+const ASPECT_USES = { '16:9': 'YouTube, the web', '1:1': 'feeds', '9:16': 'Reels, Shorts, TikTok' };
 
 function gcd(a, b) { return b ? gcd(b, a % b) : a; }
-function aspectOf(size) {
+export function aspectOf(size) {
   const [w, h] = size.split('x').map(Number);
   const d = gcd(w, h);
   return `${w / d}:${h / d}`;
 }
 function resolutionOf(size) { return `${Math.min(...size.split('x').map(Number))}p`; }
+export const aspectName = (aspect) => ASPECTS[aspect] || aspect;
+export const sizeText = (size) => size.replace('x', ' × ');
 
 // The preview draws text the way the server will store it (control characters out, spaces collapsed).
 export function cleanText(value) {
@@ -27,7 +30,7 @@ function niceStep(spec) {
 }
 
 export class OptionsForm {
-  // elements: {aspect, resolution, sizeHint, fps, title, artist, colors, controls, images}
+  // elements: {formats, resolution, previewFormat, previewFormatField, sizeHint, fps, title, artist, colors, controls, images}
   constructor(elements, { limits, onChange }) {
     Object.assign(this, elements);
     this.limits = limits;
@@ -37,41 +40,76 @@ export class OptionsForm {
     this.dirty = new Set();
     this.files = {}; // asset name -> File
     this.bitmaps = {}; // asset name -> ImageBitmap
+    this.boxes = {}; // aspect -> checkbox
     for (const input of [this.title, this.artist, this.fps]) input.addEventListener('input', () => this.onChange());
-    this.resolution.addEventListener('change', () => { this.showSize(); this.onChange(); });
-    this.aspect.addEventListener('change', () => { this.fillResolutions(); this.onChange(); });
+    this.resolution.addEventListener('change', () => { this.showFormats(); this.onChange(); });
+    this.previewFormat.addEventListener('change', () => this.onChange());
   }
 
   setCatalog(catalog) {
     const props = catalog.config_schema.properties;
     this.sizes = props.size.enum;
+    this.maxFormats = (props.formats && props.formats.maxItems) || 1;
     const aspects = [...new Set(this.sizes.map(aspectOf))];
-    this.aspect.replaceChildren(...aspects.map((a) => h('option', { value: a }, ASPECTS[a] || a)));
-    this.aspect.value = aspectOf(props.size.default);
-    this.fillResolutions(props.size.default);
+    const chosen = aspectOf(props.size.default);
+    this.formats.replaceChildren(...aspects.map((aspect, index) => {
+      const id = `format-${aspect.replace(':', 'x')}`;
+      const box = h('input', { id, type: 'checkbox', value: aspect, checked: aspect === chosen,
+        'data-api-field': index === 0 ? 'config.formats' : undefined,
+        onChange: () => this.toggleFormat(box) });
+      this.boxes[aspect] = box;
+      return h('div', { class: 'check format-check' }, box,
+        h('label', { for: id }, aspectName(aspect), ' ', h('span', { class: 'hint' }, ASPECT_USES[aspect] || '')));
+    }));
+    const classes = [...new Set(this.sizes.map(resolutionOf))].sort((a, b) => parseInt(b, 10) - parseInt(a, 10));
+    this.resolution.replaceChildren(...classes.map((r) => h('option', { value: r }, r)));
+    this.resolution.value = resolutionOf(props.size.default);
     this.fps.replaceChildren(...props.fps.enum.map((v) => h('option', { value: v }, `${v} fps`)));
     this.fps.value = String(props.fps.default);
     this.title.maxLength = props.title.maxLength;
     this.artist.maxLength = props.artist.maxLength;
+    this.showFormats();
   }
 
-  // Resolutions of the chosen aspect ratio, keeping the resolution class (1080p, 720p) chosen before.
-  fillResolutions(preferred = this.resolution.value) {
-    const sizes = this.sizes.filter((s) => aspectOf(s) === this.aspect.value)
-      .sort((a, b) => Math.min(...b.split('x').map(Number)) - Math.min(...a.split('x').map(Number)));
-    this.resolution.replaceChildren(...sizes.map((s) => h('option', { value: s }, resolutionOf(s))));
-    const wanted = preferred ? resolutionOf(preferred) : null;
-    this.resolution.value = sizes.find((s) => s === preferred) || sizes.find((s) => resolutionOf(s) === wanted) || sizes[0];
-    this.showSize();
+  // At least one format stays ticked: unticking the last one is undone.
+  toggleFormat(box) {
+    if (!box.checked && !this.chosenAspects().length) box.checked = true;
+    if (box.checked) this.previewFormat.dataset.wanted = box.value;
+    this.showFormats();
+    this.onChange();
   }
 
-  showSize() {
-    if (this.sizeHint) this.sizeHint.textContent = `The video will be ${this.resolution.value.replace('x', ' × ')} pixels.`;
+  chosenAspects() {
+    return Object.keys(this.boxes).filter((aspect) => this.boxes[aspect].checked);
   }
 
-  setSize(size) {
-    this.aspect.value = aspectOf(size);
-    this.fillResolutions(size);
+  sizeFor(aspect) {
+    return this.sizes.find((s) => aspectOf(s) === aspect && resolutionOf(s) === this.resolution.value)
+      || this.sizes.find((s) => aspectOf(s) === aspect);
+  }
+
+  // The sizes the order renders, in the catalog's order of aspects (the first is `size`).
+  chosenSizes() {
+    return this.chosenAspects().map((aspect) => this.sizeFor(aspect));
+  }
+
+  showFormats() {
+    const sizes = this.chosenSizes();
+    const previous = this.previewFormat.dataset.wanted || this.previewFormat.value;
+    this.previewFormat.replaceChildren(...sizes.map((s) => h('option', { value: aspectOf(s) }, aspectName(aspectOf(s)))));
+    this.previewFormat.value = sizes.some((s) => aspectOf(s) === previous) ? previous : aspectOf(sizes[0]);
+    delete this.previewFormat.dataset.wanted;
+    this.previewFormatField.hidden = sizes.length < 2;
+    if (this.sizeHint) {
+      this.sizeHint.textContent = sizes.length > 1
+        ? `${sizes.length} videos: ${sizes.map(sizeText).join(', ')} pixels.`
+        : `The video will be ${sizeText(sizes[0])} pixels.`;
+    }
+  }
+
+  // The size the preview draws: the chosen format shown in "Preview shows".
+  previewSize() {
+    return this.sizeFor(this.previewFormat.value) || this.chosenSizes()[0];
   }
 
   setTemplate(template) {
@@ -164,12 +202,15 @@ export class OptionsForm {
     return h('div', { class: 'field image-field' }, h('label', { for: id }, spec.title || key), input, chosen, remove);
   }
 
-  // The config for the API (and, with cleanText applied, for the preview).
+  // The config for the API (and, with cleanText applied, for the preview: one format, the one shown).
   config({ forPreview = false } = {}) {
     const text = (value) => (forPreview ? cleanText(value) : value);
+    const sizes = this.chosenSizes();
     return {
-      template: this.template.id, size: this.resolution.value, fps: Number(this.fps.value),
-      title: text(this.title.value), artist: text(this.artist.value), options: { ...this.values },
+      template: this.template.id, size: forPreview ? this.previewSize() : sizes[0],
+      ...(!forPreview && sizes.length > 1 ? { formats: sizes } : {}),
+      fps: Number(this.fps.value), title: text(this.title.value), artist: text(this.artist.value),
+      options: { ...this.values },
     };
   }
 

@@ -4,17 +4,20 @@ import { formatMoney } from '../dom.js';
 
 const round = (value) => Math.round(value * 1000) / 1000;
 
-// POST /renders: the audio, the config (JSON) and the images the template uses.
-export function sendRender({ file, config, trim, images, onProgress, signal }) {
+// POST /renders: the audio, the config (JSON), the images the template uses and the caption
+// file (its style in config.captions; the server reads the cues from the file).
+export function sendRender({ file, config, trim, images, captions, onProgress, signal }) {
   const body = { ...config };
   if (trim) {
     body.trim_start = round(trim.start);
     body.trim_end = round(trim.end);
   }
+  if (captions) body.captions = captions.style;
   const form = new FormData();
   form.append('audio', file, file.name);
   form.append('config', JSON.stringify(body));
   for (const [name, image] of Object.entries(images)) form.append(name, image, image.name);
+  if (captions) form.append('captions', captions.file, captions.file.name);
   return upload('renders', form, { onProgress, signal });
 }
 
@@ -24,11 +27,18 @@ export async function goToCheckout(jobId) {
   window.location.assign(answer.checkout_url);
 }
 
-// The price GET /pricing quotes for `seconds` of audio at `size` ("1920x1080"), or null.
-export function priceOf(pricing, size, seconds) {
-  if (!pricing || !size || !Number.isFinite(seconds)) return null;
-  const resolution = Math.min(...size.split('x').map(Number)) > 720 ? '1080p' : '720p';
+// The price GET /pricing quotes for `seconds` of audio in `sizes` (["1920x1080", ...]: each
+// format is priced on its own, one payment for all), or null.
+export function priceOf(pricing, sizes, seconds) {
+  const list = Array.isArray(sizes) ? sizes : [sizes];
+  if (!pricing || !list.length || !list[0] || !Number.isFinite(seconds)) return null;
   const band = pricing.bands.find((b) => seconds <= b.max_audio_seconds);
-  if (!band || band.prices[resolution] === undefined) return null;
-  return formatMoney(band.prices[resolution], pricing.currency);
+  if (!band) return null;
+  let total = 0;
+  for (const size of list) {
+    const resolution = Math.min(...size.split('x').map(Number)) > 720 ? '1080p' : '720p';
+    if (band.prices[resolution] === undefined) return null;
+    total += band.prices[resolution];
+  }
+  return formatMoney(total, pricing.currency);
 }

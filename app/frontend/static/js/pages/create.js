@@ -6,9 +6,10 @@ import { setBusy, showFieldErrors } from '../forms.js';
 import { startPage } from '../page.js';
 import { Analyzer, decodeAudio } from '../create/audio_analysis.js';
 import { readTags } from '../create/audio_tags.js';
+import { CaptionsForm } from '../create/captions_form.js';
 import { audioFileProblem, bindAudioPicker } from '../create/files.js';
 import { demoFeatures, templatePicker } from '../create/gallery.js';
-import { OptionsForm } from '../create/options_form.js';
+import { OptionsForm, sizeText } from '../create/options_form.js';
 import { Preview } from '../create/preview.js';
 import { goToCheckout, priceOf, sendRender } from '../create/submit.js';
 import { TrimEditor } from '../create/waveform.js';
@@ -37,9 +38,23 @@ const trim = new TrimEditor({
 }, { minLength, onChange: () => { preview.clampToTrim(); analyse(); showPrice(); }, onSeek: (t) => preview.seek(t) });
 
 const options = new OptionsForm({
-  aspect: $('#aspect'), resolution: $('#resolution'), sizeHint: $('#size-hint'), fps: $('#fps'), title: $('#title'), artist: $('#artist'),
+  formats: $('#format-checks'), resolution: $('#resolution'), previewFormat: $('#preview-format'),
+  previewFormatField: $('#preview-format-field'), sizeHint: $('#size-hint'), fps: $('#fps'), title: $('#title'), artist: $('#artist'),
   colors: $('#option-colors'), controls: $('#option-controls'), images: $('#option-images'),
 }, { limits, onChange: () => { scheduleRedraw(); showPrice(); } });
+
+const captions = new CaptionsForm({
+  input: $('#captions-file'), alert: $('#captions-alert'), style: $('#captions-style'), summary: $('#captions-summary'),
+  position: $('#captions-position'), size: $('#captions-size'), color: $('#captions-color'), box: $('#captions-box'),
+  remove: $('#captions-remove'),
+}, { onChange: () => scheduleRedraw(), audioDuration: () => (state.audio ? state.audio.duration : null) });
+
+// What the preview draws: the format shown, from the trimmed start, with the captions chosen.
+function previewConfig() {
+  const config = { ...options.config({ forPreview: true }), trim_start: state.audio && !preview.demo ? trim.start : 0 };
+  const cues = captions.previewConfig();
+  return cues ? { ...config, captions: cues } : config;
+}
 
 // -- the preview follows every change -------------------------------------------------------
 
@@ -50,7 +65,7 @@ function scheduleRedraw() {
   redrawQueued = true;
   requestAnimationFrame(() => {
     redrawQueued = false;
-    const config = options.config({ forPreview: true });
+    const config = previewConfig();
     if (config.fps !== lastFps && state.audio) analyse();
     else preview.update({ config, assets: options.usedImages(options.bitmaps) });
     $('#preview-frame').dataset.aspect = config.size;
@@ -72,7 +87,7 @@ function analyse() {
       lastFps = fps;
       $('#preview-canvas').dataset.analysis = analyzer.worker ? 'worker' : 'page';
       // the settings as they are now: they may have changed while the analysis ran
-      await preview.update({ features, config: options.config({ forPreview: true }),
+      await preview.update({ features, config: { ...previewConfig(), trim_start: trimStart },
         assets: options.usedImages(options.bitmaps), trimStart, trimEnd });
     } catch (err) {
       preview.status.textContent = `The preview could not be updated: ${err.message}`;
@@ -84,17 +99,18 @@ function showPrice() {
   const line = $('#price-line');
   if (!settings.payments_enabled || !state.pricing || !options.template) { line.hidden = true; return; }
   const seconds = state.audio ? trim.end - trim.start : null;
-  const size = options.config().size;
-  const price = priceOf(state.pricing, size, seconds);
+  const sizes = options.chosenSizes();
+  const price = priceOf(state.pricing, sizes, seconds);
   line.hidden = !price;
-  line.textContent = price ? `Price: ${price} for ${formatTime(seconds, { tenths: true })} at ${size.replace('x', ' × ')}. You pay on the next page, with Stripe.` : '';
+  const what = sizes.length > 1 ? `${sizes.length} formats (${sizes.map(sizeText).join(', ')})` : sizeText(sizes[0]);
+  line.textContent = price ? `Price: ${price} for ${formatTime(seconds, { tenths: true })} in ${what}. You pay on the next page, with Stripe.` : '';
 }
 
 // Until a song is chosen the preview shows the template on a sample beat, as a still.
 function showSample() {
   const sample = demoFeatures();
   $('#preview').hidden = false;
-  preview.update({ features: sample, config: options.config({ forPreview: true }), demo: true, trimStart: 0, trimEnd: sample.duration })
+  preview.update({ features: sample, config: { ...previewConfig(), trim_start: 0 }, demo: true, trimStart: 0, trimEnd: sample.duration })
     .then(() => { if (preview.demo) preview.status.textContent = 'A sample beat until you choose a song: settings show here as you change them.'; });
 }
 
@@ -193,6 +209,7 @@ async function submit() {
     const job = await sendRender({
       file: state.file, config: options.config(), trim: state.audio ? { start: trim.start, end: trim.end } : null,
       images: options.usedImages(), signal: controller.signal,
+      captions: captions.file ? { file: captions.file, style: captions.styleConfig() } : null,
       onProgress: (loaded, total) => {
         const pct = Math.round((loaded / total) * 100);
         progress.value = pct;

@@ -3,7 +3,7 @@
 // time). Stripe Checkout returns here with ?checkout=success|canceled.
 import { api, NetworkError, SessionLost } from '../api.js';
 import { clearAlert, showError } from '../alerts.js';
-import { $, formatDate, formatEta, formatMoney, formatTime, h, pageConfig, replaceChildren, statusBadge } from '../dom.js';
+import { $, formatBytes, formatDate, formatEta, formatMoney, formatTime, h, icon, pageConfig, replaceChildren, statusBadge } from '../dom.js';
 import { setBusy } from '../forms.js';
 import { startPage } from '../page.js';
 
@@ -13,6 +13,9 @@ const alert = $('#job-alert');
 const ACTIVE = new Set(['queued', 'rendering']);
 const CANCELABLE = new Set(['awaiting_payment', 'queued', 'rendering']);
 const TEMPLATE_NAMES = { bars: 'Mirrored bars', wave: 'Oscilloscope', radial: 'Radial spectrum', particles: 'Particle field' };
+const ASPECT_NAMES = { '16:9': 'Landscape 16:9', '1:1': 'Square 1:1', '9:16': 'Portrait 9:16' };
+const sizeText = (size) => String(size).replace('x', ' × ');
+const formatsOf = (config) => (config && config.formats && config.formats.length ? config.formats : [config && config.size].filter(Boolean));
 
 let job = null;
 let timer = null;
@@ -49,7 +52,8 @@ function details(j) {
     ['Template', TEMPLATE_NAMES[config.template] || config.template],
     ['Title', config.title || '—'],
     ['Artist', config.artist || '—'],
-    ['Size', config.size ? `${config.size.replace('x', ' × ')} at ${config.fps} fps` : ''],
+    [formatsOf(config).length > 1 ? 'Formats' : 'Size', formatsOf(config).length ? `${formatsOf(config).map(sizeText).join(', ')} at ${config.fps} fps` : ''],
+    ['Captions', config.captions && config.captions.cues ? `${config.captions.cues.length} timed` : ''],
     ['Length', config.trim_end != null ? formatTime(config.trim_end - (config.trim_start || 0), { tenths: true }) : ''],
     ['Song', j.audio && j.audio.filename],
     ['Price', j.price && settings.payments_enabled ? formatMoney(j.price.amount, j.price.currency) : ''],
@@ -86,42 +90,76 @@ function render(j) {
   $('#pay-button').hidden = !(settings.payments_enabled && j.status === 'awaiting_payment' && !justPaid);
   $('#cancel-button').hidden = !CANCELABLE.has(j.status);
   $('#retry-button').hidden = j.status !== 'failed';
-  $('#download-button').hidden = j.status !== 'completed';
+  const outputs = j.status === 'completed' ? (j.outputs || []) : [];
+  $('#download-button').hidden = j.status !== 'completed' || outputs.length > 1;
   $('#video-box').hidden = j.status !== 'completed';
+  showDownloads(outputs);
   if (j.status === 'completed' && shownVideoFor !== j.id) showVideo(j);
   details(j);
 }
 
-async function freshLink() {
-  return api(`renders/${jobId}/download`);
+async function freshLink(size = null) {
+  return api(`renders/${jobId}/download${size ? `?size=${encodeURIComponent(size)}` : ''}`);
 }
 
-async function showVideo(j) {
+let playing = null; // the size of the format in the player
+
+async function showVideo(j, size = null) {
   shownVideoFor = j.id;
+  playing = size || (j.outputs && j.outputs[0] ? j.outputs[0].size : j.config.size);
   const video = $('#job-video');
-  const [w, hgt] = String(j.config.size || '1920x1080').split('x').map(Number);
+  const [w, hgt] = String(playing || '1920x1080').split('x').map(Number);
   video.width = w;
   video.height = hgt;
+  for (const button of document.querySelectorAll('#download-list [data-play]')) {
+    button.setAttribute('aria-pressed', String(button.dataset.play === playing));
+  }
   try {
-    video.src = (await freshLink()).url;
+    video.src = (await freshLink(size)).url;
   } catch (err) {
     shownVideoFor = null;
-    showError(alert, err, { retry: () => showVideo(j) });
+    showError(alert, err, { retry: () => showVideo(j, size) });
   }
 }
 
+// An order of several formats: each with its size, its bytes, Play and Download.
+let shownDownloads = '';
+function showDownloads(outputs) {
+  const box = $('#job-downloads');
+  box.hidden = outputs.length < 2;
+  const key = outputs.map((o) => o.size).join(',');
+  if (box.hidden || key === shownDownloads) return;
+  shownDownloads = key;
+  replaceChildren($('#download-list'), outputs.map((output) => {
+    const name = ASPECT_NAMES[output.aspect] || output.aspect;
+    const download = h('button', { type: 'button', class: 'primary button-small' },
+      icon('download'), h('span', {}, `Download ${output.aspect}`));
+    download.addEventListener('click', () => downloadFormat(download, output.size));
+    const play = h('button', { type: 'button', class: 'secondary button-small', dataset: { play: output.size },
+      'aria-pressed': String(output.size === playing), 'aria-label': `Play ${name}` }, 'Play');
+    play.addEventListener('click', () => showVideo(job, output.size));
+    return h('li', { class: 'download-item', dataset: { size: output.size } },
+      h('span', { class: 'download-name' }, name),
+      h('span', { class: 'muted download-meta' }, `${sizeText(output.size)} · ${formatBytes(output.bytes)}`),
+      h('span', { class: 'download-actions' }, play, download));
+  }));
+}
+
 async function download() {
-  const button = $('#download-button');
+  return downloadFormat($('#download-button'), null);
+}
+
+async function downloadFormat(button, size) {
   clearAlert(alert);
   setBusy(button, true);
   try {
-    const link = await freshLink(); // a new signed link for every download
+    const link = await freshLink(size); // a new signed link for every download
     const a = h('a', { href: link.url, download: '', hidden: true });
     document.body.append(a);
     a.click();
     a.remove();
   } catch (err) {
-    if (!(err instanceof SessionLost)) showError(alert, err, { retry: download });
+    if (!(err instanceof SessionLost)) showError(alert, err, { retry: () => downloadFormat(button, size) });
   } finally {
     setBusy(button, false);
   }
