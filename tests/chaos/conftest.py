@@ -69,7 +69,9 @@ class Tally:
 
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory) -> Path:
-    return render_media.tone(tmp_path_factory.mktemp("chaos-clips") / "six.mp3", 6.0,
+    # long enough that a render lasts several seconds on a quiet machine too (progress is written
+    # once a second; a fault must land mid-render, at a random point of it)
+    return render_media.tone(tmp_path_factory.mktemp("chaos-clips") / "forty.mp3", 40.0,
                              extra=("-b:a", "64k"))
 
 
