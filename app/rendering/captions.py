@@ -113,6 +113,21 @@ def _cue(start: float, end: float, payload: list[str], line: int) -> Cue:
     return Cue(round(start, 3), round(end, 3), text)
 
 
+def _timed_cue(lines: list[str], line: int, timing_line: re.Pattern, example: str) -> Cue:
+    """A cue from its timing line (``line`` is its number) and the payload lines after it."""
+    timing = timing_line.match(lines[0])
+    if not timing:
+        raise CaptionsInvalid(f'Expected cue times such as "{example}".', line=line)
+    g = timing.groups()
+    return _cue(_seconds(*g[:4]), _seconds(*g[4:]), lines[1:], line)
+
+
+def _some(cues: list[Cue]) -> list[Cue]:
+    if not cues:
+        raise CaptionsInvalid("The file has no cues.")
+    return cues
+
+
 def parse_srt(text: str) -> list[Cue]:
     cues = []
     for first, block in _blocks(text):
@@ -121,15 +136,9 @@ def parse_srt(text: str) -> list[Cue]:
             lines, line = lines[1:], first + 1
         if not lines:
             raise CaptionsInvalid("A cue number is not followed by its times.", line=first)
-        timing = _SRT_TIMING.match(lines[0])
-        if not timing:
-            raise CaptionsInvalid('Expected cue times such as "00:00:01,000 --> 00:00:04,000".', line=line)
-        g = timing.groups()
-        cues.append(_cue(_seconds(*g[:4]), _seconds(*g[4:]), lines[1:], line))
+        cues.append(_timed_cue(lines, line, _SRT_TIMING, "00:00:01,000 --> 00:00:04,000"))
         _check_count(cues, line)
-    if not cues:
-        raise CaptionsInvalid("The file has no cues.")
-    return cues
+    return _some(cues)
 
 
 def parse_vtt(text: str) -> list[Cue]:
@@ -150,15 +159,9 @@ def parse_vtt(text: str) -> list[Cue]:
             lines, line = lines[1:], first + 1
         if not lines:
             raise CaptionsInvalid("A cue identifier is not followed by its times.", line=first)
-        timing = _VTT_TIMING.match(lines[0])
-        if not timing:
-            raise CaptionsInvalid('Expected cue times such as "00:01.000 --> 00:04.000".', line=line)
-        g = timing.groups()
-        cues.append(_cue(_seconds(*g[:4]), _seconds(*g[4:]), lines[1:], line))
+        cues.append(_timed_cue(lines, line, _VTT_TIMING, "00:01.000 --> 00:04.000"))
         _check_count(cues, line)
-    if not cues:
-        raise CaptionsInvalid("The file has no cues.")
-    return cues
+    return _some(cues)
 
 
 def _check_count(cues: list[Cue], line: int) -> None:

@@ -41,7 +41,7 @@ from app.rendering.analysis import Features, analyze_file
 from app.rendering.capture import CaptureSession
 from app.rendering.catalog import asset_names, normalize_config, parse_size
 from app.rendering.errors import RenderCanceled, RenderFailed, RenderTimeout
-from app.rendering.pipeline import RenderProgress
+from app.rendering.pipeline import ProgressTicker, RenderProgress, feed_stdin, time_left
 from app.rendering.probe import probe_audio
 from app.rendering.proc import run_tool, stop_process
 from app.rendering.supervision import RenderSupervisor
@@ -204,7 +204,7 @@ def render_segment(
                 bitrate=encode.webcodecs_bitrate(width, height, fps),
             )
             check()
-            ticker = _ChunkTicker(progress, total, job.beat)
+            ticker = ProgressTicker(progress, total, job.beat)
             staged = tmp / "segment.mp4"
             if session.mode == "webcodecs":
                 raw = tmp / "segment.h264"
@@ -225,7 +225,7 @@ def render_segment(
                 session.close()
                 mux = encode.start_video_only_mux(raw, staged, fps=fps)
                 job.track(mux)
-                encode.finish_process(mux, timeout=_remaining(deadline, 600))
+                encode.finish_process(mux, timeout=time_left(deadline, 600))
                 used = "webcodecs"
             else:
                 x264 = encode.start_x264(staged, image_format="jpeg", fps=fps)
@@ -233,11 +233,11 @@ def render_segment(
                 session.stream(
                     frame_range.start,
                     frame_range.end,
-                    on_data=lambda data, sizes: _feed(x264, data),
+                    on_data=lambda data, sizes: feed_stdin(x264, data),
                     on_frames=ticker.update,
                     check=check,
                 )
-                encode.finish_process(x264, timeout=_remaining(deadline, 600))
+                encode.finish_process(x264, timeout=time_left(deadline, 600))
                 used = "x264"
         check()
         video = encode.probe_video(staged)
@@ -594,50 +594,6 @@ def _nal_types(frame: bytes) -> set[int]:
 
 def _nal_units(frame: bytes, types: set[int]) -> bytes:
     return b"".join(unit for unit in _split_nals(frame) if _nal_type(unit) in types)
-
-
-class _ChunkTicker:
-    """Progress of one chunk: frames done of this chunk, at most every quarter second."""
-
-    def __init__(self, progress, total: int, beat: Callable[[], None]):
-        self.progress, self.total, self.beat = progress, max(total, 1), beat
-        self.started = time.monotonic()
-        self.last = 0.0
-        self.frames = -1
-        beat()
-
-    def update(self, frames: int) -> None:
-        now = time.monotonic()
-        if frames != self.frames:
-            self.frames = frames
-            self.beat()
-        if self.progress is None or (now - self.last < 0.25 and frames < self.total):
-            return
-        self.last = now
-        elapsed = now - self.started
-        eta = (self.total - frames) * elapsed / frames if frames else None
-        self.progress(
-            RenderProgress(
-                frames,
-                self.total,
-                round(min(99.0, 100.0 * frames / self.total), 2),
-                None if eta is None else round(eta, 1),
-            )
-        )
-
-
-def _feed(ffmpeg, data: bytes) -> None:
-    try:
-        ffmpeg.stdin.write(data)
-    except BrokenPipeError as exc:
-        stderr = ffmpeg.stderr.read().decode(errors="replace") if ffmpeg.stderr else ""
-        raise RenderFailed(
-            "The video could not be encoded.", code="encode_failed", detail=stderr[-800:]
-        ) from exc
-
-
-def _remaining(deadline: float | None, default: float) -> float:
-    return default if deadline is None else max(1.0, deadline - time.monotonic() + 1.0)
 
 
 __all__ = [

@@ -178,7 +178,7 @@ def render_video(
             )
             mark("page_setup")
             check()
-            ticker = _Ticker(progress, total, job.beat)
+            ticker = ProgressTicker(progress, total, job.beat)
             if session.mode == "webcodecs":
                 video_path = tmp / "video.h264"
                 with open(video_path, "wb") as sink:
@@ -197,22 +197,22 @@ def render_video(
                 session.stream(
                     0,
                     total,
-                    on_data=lambda data, sizes: _feed(x264, data),
+                    on_data=lambda data, sizes: feed_stdin(x264, data),
                     on_frames=ticker.update,
                     check=check,
                 )
-                encode.finish_process(x264, timeout=_remaining(deadline, 600))
+                encode.finish_process(x264, timeout=time_left(deadline, 600))
                 used_encoder, codec = "x264", "libx264"
             mark("capture")
             _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
             if prep.audio is not None:
-                encode.finish_process(prep.audio, timeout=_remaining(deadline, 600))
+                encode.finish_process(prep.audio, timeout=time_left(deadline, 600))
             check()
             staged = tmp / "output.mp4"
             mux = encode.start_mux(video_path, prep.audio_m4a, staged, fps=fps)
             job.track(mux)
             session.close()  # while FFmpeg muxes
-            encode.finish_process(mux, timeout=_remaining(deadline, 600))
+            encode.finish_process(mux, timeout=time_left(deadline, 600))
             mark("mux")
         check()
         result = _finish(
@@ -324,7 +324,7 @@ def prepare_audio(
     try:
         prep = _prepare(Path(audio_path), config, {n: Path(p) for n, p in (assets or {}).items()},
                         workdir, job, should_stop)
-        encode.finish_process(prep.audio, timeout=_remaining(deadline, 600))
+        encode.finish_process(prep.audio, timeout=time_left(deadline, 600))
         should_stop()
     finally:
         job.kill_processes()
@@ -372,7 +372,7 @@ class _Stopwatch:
         self.last = now
 
 
-def _feed(ffmpeg, data: bytes) -> None:
+def feed_stdin(ffmpeg, data: bytes) -> None:
     try:
         ffmpeg.stdin.write(data)
     except BrokenPipeError as exc:
@@ -382,7 +382,7 @@ def _feed(ffmpeg, data: bytes) -> None:
         ) from exc
 
 
-def _remaining(deadline: float | None, default: float) -> float:
+def time_left(deadline: float | None, default: float) -> float:
     return default if deadline is None else max(1.0, deadline - time.monotonic() + 1.0)
 
 
@@ -391,7 +391,7 @@ def _report(progress, value: RenderProgress) -> None:
         progress(value)
 
 
-class _Ticker:
+class ProgressTicker:
     """Throttled progress with an ETA from the capture rate so far."""
 
     def __init__(self, progress, total: int, beat: Callable[[], None]):

@@ -21,6 +21,14 @@ from app.rendering.pipeline import ENCODERS, RenderProgress, prepare_audio, rend
 from app.renders.uploads import IMAGE_PARTS
 
 
+def _click_error(exc: EngineError) -> click.ClickException:
+    """The engine's error as the command's message: the fields at fault, or the code."""
+    if isinstance(exc, InvalidInput):
+        detail = "".join(f"\n  {name}: {' '.join(msgs)}" for name, msgs in exc.fields.items())
+        return click.ClickException(f"{exc.message}{detail}")
+    return click.ClickException(f"{exc.message} ({exc.code})")
+
+
 def build_config(config_file: Path | None, **flags) -> tuple[dict, dict[str, Path]]:
     """The render config from ``--config`` (if any) with the command-line flags on top, and the assets."""
     config: dict = {}
@@ -162,11 +170,8 @@ def render_command(
             chromium_path=current_app.config.get("CHROMIUM_PATH", "/usr/bin/chromium"),
             encoder=encoder,
         )
-    except InvalidInput as exc:
-        detail = "".join(f"\n  {name}: {' '.join(msgs)}" for name, msgs in exc.fields.items())
-        raise click.ClickException(f"{exc.message}{detail}") from exc
     except EngineError as exc:
-        raise click.ClickException(f"{exc.message} ({exc.code})") from exc
+        raise _click_error(exc) from exc
     finally:
         if bar is not None:
             bar.close()
@@ -206,11 +211,8 @@ def _render_formats(audio: Path, output: Path, config: dict, assets: dict[str, P
                     bar.close()
                 click.echo(f"output:    {result.path} ({result.width}x{result.height}, "
                            f"{result.size_bytes / 1e6:.2f} MB, {result.realtime_factor:.2f}x real time)")
-    except InvalidInput as exc:
-        detail = "".join(f"\n  {name}: {' '.join(msgs)}" for name, msgs in exc.fields.items())
-        raise click.ClickException(f"{exc.message}{detail}") from exc
     except EngineError as exc:
-        raise click.ClickException(f"{exc.message} ({exc.code})") from exc
+        raise _click_error(exc) from exc
 
 
 def _render_chunked(
@@ -236,11 +238,8 @@ def _render_chunked(
             chromium_path=current_app.config.get("CHROMIUM_PATH", "/usr/bin/chromium"),
             encoder=encoder,
         )
-    except InvalidInput as exc:
-        detail = "".join(f"\n  {name}: {' '.join(msgs)}" for name, msgs in exc.fields.items())
-        raise click.ClickException(f"{exc.message}{detail}") from exc
     except EngineError as exc:
-        raise click.ClickException(f"{exc.message} ({exc.code})") from exc
+        raise _click_error(exc) from exc
     finally:
         bar.close()
     click.echo(f"output:    {result.path}")

@@ -7,8 +7,8 @@ Revision ID: 0002_admin_roles_audit
 Revises: 0001_initial
 Create Date: 2026-12-05
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.

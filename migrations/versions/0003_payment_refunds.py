@@ -13,8 +13,8 @@ Create Date: 2026-12-05
 """
 import uuid
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003_payment_refunds'
@@ -29,13 +29,17 @@ def upgrade():
     sa.Column('amount', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('stripe_refund_id', sa.String(length=255), nullable=True),
-    sa.Column('status', sa.Enum('pending', 'succeeded', 'failed', name='refund_status', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'succeeded', 'failed', name='refund_status',
+                                native_enum=False, create_constraint=True, length=16),
+              nullable=False),
     sa.Column('actor_id', sa.Uuid(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_payment_refunds_actor_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_payment_refunds_payment_id_payments'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_payment_refunds_actor_id_users'),
+                            ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'],
+                            name=op.f('fk_payment_refunds_payment_id_payments'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_refunds')),
     sa.UniqueConstraint('stripe_refund_id', name=op.f('uq_payment_refunds_stripe_refund_id'))
     )
@@ -51,7 +55,8 @@ def upgrade():
         batch_op.add_column(sa.Column('resend', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('provider_status', sa.Integer(), nullable=True))
         batch_op.drop_constraint('uq_email_deliveries_render_job_id_kind', type_='unique')
-        batch_op.create_unique_constraint('uq_email_deliveries_render_job_id_kind_resend', ['render_job_id', 'kind', 'resend'])
+        batch_op.create_unique_constraint('uq_email_deliveries_render_job_id_kind_resend',
+                                          ['render_job_id', 'kind', 'resend'])
 
     with op.batch_alter_table('render_jobs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('video_deleted_at', sa.DateTime(timezone=True), nullable=True))

@@ -4,8 +4,8 @@ Revision ID: 0004_render_chunks
 Revises: 0003_payment_refunds
 Create Date: 2026-12-05
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004_render_chunks'
@@ -21,7 +21,9 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('frame_start', sa.Integer(), nullable=False),
     sa.Column('frame_end', sa.Integer(), nullable=False),
-    sa.Column('status', sa.Enum('pending', 'rendering', 'done', name='render_chunk_status', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'rendering', 'done', name='render_chunk_status',
+                                native_enum=False, create_constraint=True, length=16),
+              nullable=False),
     sa.Column('rq_job_id', sa.String(length=160), nullable=False),
     sa.Column('enqueues', sa.Integer(), nullable=False),
     sa.Column('frames_done', sa.Integer(), nullable=False),
@@ -31,7 +33,8 @@ def upgrade():
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['render_job_id'], ['render_jobs.id'], name=op.f('fk_render_chunks_render_job_id_render_jobs'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['render_job_id'], ['render_jobs.id'],
+                            name=op.f('fk_render_chunks_render_job_id_render_jobs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_render_chunks')),
     sa.UniqueConstraint('render_job_id', 'attempt', 'position', name='uq_render_chunks_job_attempt_position')
     )
