@@ -209,12 +209,15 @@ def render_chunk_task(render_job_id: str, attempt: int, position: int) -> str | 
                                         encoder=result.encoder, wall_seconds=result.wall_seconds)
         if outcome == "stopped":  # canceled, failed or handed to another RQ job meanwhile
             storage.delete(key)
+            log.info("render_chunk_stopped", extra={"render_job_id": render_job_id, "chunk": position,
+                                                    "after": "finishing"})
             return "stopped"
         if outcome == "join":
             push_join(job, attempt)
         return "done"
     except RenderCanceled:
-        log.info("render_chunk_stopped", extra={"render_job_id": render_job_id, "chunk": position})
+        log.info("render_chunk_stopped", extra={"render_job_id": render_job_id, "chunk": position,
+                                                "after": "drawing"})
         return "canceled"
     except Exception:
         log.exception("render_chunk_error", extra={"render_job_id": render_job_id, "chunk": position,
