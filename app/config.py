@@ -167,6 +167,9 @@ class Config:
         # How long a process trusts its copy of an account's is_active / tokens_valid_after
         # (app/accounts/token_state.py): the longest a disable made elsewhere takes to apply.
         self.ACCOUNT_STATE_CACHE_SECONDS = _float(env, "ACCOUNT_STATE_CACHE_SECONDS", 1.0)
+        # How long a poll's answer may stay in Redis (app/renders/status_cache.py; every change
+        # drops it sooner); 0 reads the database on every poll.
+        self.STATUS_CACHE_SECONDS = _int(env, "STATUS_CACHE_SECONDS", 10)
 
         # Rendering and limits
         self.CHROMIUM_PATH = env.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -221,6 +224,8 @@ class Config:
         if not 0 <= self.ACCOUNT_STATE_CACHE_SECONDS <= 2:
             raise ConfigError("ACCOUNT_STATE_CACHE_SECONDS must be between 0 and 2: it is how long a "
                               "disabled account or a changed password may still pass elsewhere")
+        if not 0 <= self.STATUS_CACHE_SECONDS <= 60:
+            raise ConfigError("STATUS_CACHE_SECONDS must be between 0 and 60")
         if not 0 <= self.METRICS_FLUSH_SECONDS <= 10:
             raise ConfigError("METRICS_FLUSH_SECONDS must be between 0 and 10")
         if self.APP_ENV != "production":

@@ -5,12 +5,13 @@ from __future__ import annotations
 import redis
 from flask import Flask, current_app
 from flask_cors import CORS
-from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
+
+from app.verified_tokens import CachingJWTManager
 
 # Deterministic constraint names so migrations are the same on SQLite and Postgres.
 NAMING_CONVENTION = {
@@ -24,7 +25,7 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
-jwt = JWTManager()
+jwt = CachingJWTManager()  # remembers tokens that verified (app/verified_tokens.py)
 cors = CORS()
 limiter = Limiter(key_func=get_remote_address, strategy="fixed-window")
 

@@ -1,4 +1,4 @@
-"""Where the time of one status poll goes: SQL statements per poll, then cProfile of N polls.
+"""Where the time of one status poll goes: SQL statements of a first poll, then cProfile of N polls.
 
     .venv/bin/python bench/profile_poll.py [--polls 2000] [--top 40] [--sort tottime]
 
@@ -82,6 +82,7 @@ def alone(app, client, path: str, headers: dict) -> list[tuple[str, float]]:
     from app.accounts.token_state import account_state
     from app.accounts.tokens import is_revoked
     from app.extensions import db
+    from app.renders import status_cache
     from app.renders.status import job_document, read_job_status
 
     user_id, job_id = _ids(client, path, headers)
@@ -103,7 +104,9 @@ def alone(app, client, path: str, headers: dict) -> list[tuple[str, float]]:
         pool._pre_ping = False
         rows.append(("  alone: the same without pre-ping", _timed(select)))
         pool._pre_ping = True
-        rows.append(("  alone: job_document + jsonify", _timed(lambda: jsonify(job_document(row)))))
+        rows.append(("  alone: job_document + jsonify", _timed(lambda: jsonify(job_document(*row)))))
+        rows.append(("  alone: the copy's lookup in Redis",
+                     _timed(lambda: status_cache.lookup(user_id, job_id))))
     return rows
 
 
@@ -124,20 +127,19 @@ def parts(app, client, path: str, headers: dict, polls: int) -> None:
     pool._pre_ping = False
     rows.append(("  without pool_pre_ping (its SELECT 1)", cpu_per_request(client, path, headers, polls)))
     pool._pre_ping = True
+    app.config["STATUS_CACHE_SECONDS"] = 0
+    rows.append(("  without the copy in Redis (the job's SELECT, its document and JSON)",
+                 cpu_per_request(client, path, headers, polls)))
+    app.config["STATUS_CACHE_SECONDS"] = 10
     from app.renders import routes as render_routes
     with app.test_request_context():
-        from app.renders.status import read_job_status
-        row = read_job_status(*_ids(client, path, headers))
-    with mock.patch.object(render_routes, "read_job_status", lambda _user, _job: row):
-        rows.append(("  without the job's SELECT (its row kept; the session not used)",
+        from app.renders.status import status_body
+        body = status_body(*_ids(client, path, headers))
+    with mock.patch.object(render_routes, "status_body", lambda _user, _job: body):
+        rows.append(("  without the copy's lookup (its answer kept in memory)",
                      cpu_per_request(client, path, headers, polls)))
     with mock.patch("app.accounts.guards.is_revoked", lambda _claims, _state: False):
         rows.append(("  without the revocation check (Redis EXISTS of the token ids)",
-                     cpu_per_request(client, path, headers, polls)))
-    from app.renders import status as render_status
-    document = render_status.job_document(row)
-    with mock.patch.object(render_routes, "job_document", lambda _row: document):
-        rows.append(("  without building the document (job_document)",
                      cpu_per_request(client, path, headers, polls)))
     http_log = logging.getLogger("waveframe.http")
     http_log.disabled = True

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from app.delivery import hooks
 from app.extensions import db
 from app.models import RenderJob, RenderOutput, RenderStatus, utcnow
+from app.renders import status_cache
 from app.renders.rows import lock_render_job
 from app.renders.workspace import discard_output
 from app.web.metrics import observe_render_outcome
@@ -70,6 +71,7 @@ def record_progress(job_id: uuid.UUID, rq_job_id: str, percent: float,
                 eta_seconds=None if eta_seconds is None else max(0, round(eta_seconds)),
                 progress_updated_at=utcnow()))
     db.session.commit()
+    status_cache.forget([job_id])  # a Core UPDATE: the session's commit hook does not see it
 
 
 def heartbeat(conn: Connection, job_id: uuid.UUID, rq_job_id: str, *, touch: bool) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 from flask_smorest import Blueprint
 
 from app.extensions import limiter
@@ -29,7 +29,7 @@ from app.renders.service import (
     parse_captions,
     retry_render,
 )
-from app.renders.status import job_document, read_job_status
+from app.renders.status import status_body
 from app.renders.uploads import IMAGE_PARTS
 from app.web.auth import BEARER_AUTH, auth_required, current_user, current_user_id
 
@@ -172,9 +172,10 @@ def list_jobs(args: dict):
 @bp.doc(security=BEARER_AUTH)
 def get_job(job_id: uuid.UUID):
     """One render job: status, progress, ETA, attempts, error, timestamps, config."""
-    # The hot path of polling: one Core SELECT and a plain dict, the same JSON as the schema's
-    # (app/renders/status.py); flask-smorest passes a Response through untouched.
-    return jsonify(job_document(*read_job_status(current_user_id(), job_id)))
+    # The hot path of polling: the copy in Redis, or one Core SELECT and a plain dict, the same
+    # JSON as the schema's (app/renders/status.py); flask-smorest passes a Response through.
+    return current_app.response_class(status_body(current_user_id(), job_id),
+                                      mimetype=current_app.json.mimetype)
 
 
 @bp.post("/<uuid:job_id>/cancel")

@@ -1,6 +1,7 @@
 """The status poll's fast path: ``GET /api/v1/renders/{id}`` without the ORM or marshmallow.
 
-Clients poll this while a render runs, so it is the hottest route. ``read_job_status`` sends one
+Clients poll this while a render runs, so it is the hottest route. ``status_body`` answers from
+the copy in Redis while the job is unchanged (``status_cache``); otherwise ``read_job_status`` sends one
 Core SELECT of just the columns the answer shows, with the ownership check in its WHERE (another
 user's job and no job are the same 404), and ``job_document`` builds the same JSON document
 ``RenderJobSchema`` dumps (tests/integration/renders/test_poll_fast_path.py compares the two for a
@@ -14,11 +15,13 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from flask import jsonify
 
 from app.errors import NotFound
 from app.extensions import db
 from app.models import RenderJob, RenderOutput, RenderStatus
 from app.rendering.catalog import aspect_of
+from app.renders import status_cache
 
 DATETIMES = ("created_at", "updated_at", "queued_at", "paid_at", "started_at",
              "progress_updated_at", "completed_at", "failed_at", "canceled_at", "expired_at",
@@ -34,6 +37,16 @@ _QUERY = sa.select(*COLUMNS).where(_t.id == sa.bindparam("job_id"),
 _o = RenderOutput.__table__.c
 _OUTPUTS = (sa.select(_o.size, _o.size_bytes, _o.duration)
             .where(_o.render_job_id == sa.bindparam("job_id")).order_by(_o.position))
+
+
+def status_body(user_id: uuid.UUID, job_id: uuid.UUID) -> bytes:
+    """The poll's JSON answer: the copy in Redis while the job is unchanged
+    (app/renders/status_cache.py), else read, built and kept."""
+    body, generation = status_cache.lookup(user_id, job_id)
+    if body is None:
+        body = jsonify(job_document(*read_job_status(user_id, job_id))).get_data()
+        status_cache.store(user_id, job_id, generation, body)
+    return body
 
 
 def read_job_status(user_id: uuid.UUID, job_id: uuid.UUID) -> tuple[sa.Row, list]:

@@ -3,8 +3,10 @@ path still refuses revoked tokens and disabled accounts.
 
 The load figures are ``make load`` (docs/RELIABILITY.md); this counts SQL statements, which is
 what made a poll slow (the token's user was selected twice and the job joined the user again).
-Now a poll is one SELECT of the job's shown columns (app/renders/status.py), plus one of the
-account's state when it is not cached (app/accounts/token_state.py, at most 1 s).
+Now a poll of an unchanged job sends none (its answer is kept in Redis until the job changes,
+app/renders/status_cache.py), otherwise one SELECT of the job's shown columns
+(app/renders/status.py), plus one of the account's state when it is not cached
+(app/accounts/token_state.py, at most 1 s).
 Each request runs in its own app context, as under gunicorn, so nothing is left in the session
 from the test's own set-up.
 """
@@ -57,7 +59,8 @@ def polled_job(app, media, render_tmp):
     return client, headers, created.get_json()["id"]
 
 
-def test_a_poll_sends_one_statement_the_job_with_its_owner_in_the_where(app, polled_job):
+def test_a_poll_sends_one_statement_the_job_with_its_owner_in_the_where(app, polled_job, monkeypatch):
+    monkeypatch.setitem(app.config, "STATUS_CACHE_SECONDS", 0)  # every poll reads the database
     client, headers, job_id = polled_job
     assert client.get(f"/api/v1/renders/{job_id}", headers=headers).status_code == 200
     with sql_statements(app) as statements:  # the account's state is now cached (<= 1 s)
@@ -68,9 +71,21 @@ def test_a_poll_sends_one_statement_the_job_with_its_owner_in_the_where(app, pol
     assert "render_jobs.user_id = " in statements[0], statements
 
 
-def test_a_poll_with_the_cache_off_reads_the_account_once_and_the_job_once(app, polled_job,
-                                                                            monkeypatch):
+def test_a_poll_of_an_unchanged_job_sends_no_statement(app, polled_job):
+    client, headers, job_id = polled_job
+    with sql_statements(app) as first:
+        assert client.get(f"/api/v1/renders/{job_id}", headers=headers).status_code == 200
+    with sql_statements(app) as statements:  # the answer is in Redis until the job changes
+        response = client.get(f"/api/v1/renders/{job_id}", headers=headers)
+    assert response.status_code == 200 and response.get_json()["id"] == job_id
+    assert sum(reads_table(s, "render_jobs") for s in first) == 1, first
+    assert statements == []
+
+
+def test_a_poll_with_the_caches_off_reads_the_account_once_and_the_job_once(app, polled_job,
+                                                                             monkeypatch):
     monkeypatch.setitem(app.config, "ACCOUNT_STATE_CACHE_SECONDS", 0)
+    monkeypatch.setitem(app.config, "STATUS_CACHE_SECONDS", 0)
     client, headers, job_id = polled_job
     with sql_statements(app) as statements:
         response = client.get(f"/api/v1/renders/{job_id}", headers=headers)

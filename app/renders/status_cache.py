@@ -1,0 +1,142 @@
+"""The answer of a status poll, kept in Redis until the job changes.
+
+A poll on a job that has not changed since the last poll is one Redis round trip instead of a
+SELECT, a document and its JSON. Every web process and worker shares the copy, and every change
+drops it:
+
+- each commit that changed a ``render_jobs`` or ``render_outputs`` row through the ORM (status
+  changes, cancel, retry, completion, the console's actions) forgets that job after the commit;
+- the two writes that bypass the ORM's unit of work (``record_progress`` and the chunks' progress)
+  call :func:`forget` themselves after their commit.
+
+Forgetting bumps a per-job generation counter and deletes the copy. A poll that missed reads the
+generation with its miss, then the database, and stores its answer only if the generation is
+still the one it read (a Lua compare-and-set): an answer read before a change can never be stored
+after that change was forgotten. ``STATUS_CACHE_SECONDS`` (default 10; 0 turns the copy off)
+bounds how long any copy lives, which also bounds the one field written without a forget (the
+render watcher's heartbeat stamping ``progress_updated_at``). The copy holds the owner's id
+next to the answer; another user's token gets the same 404 as before. Without Redis, polls read
+the database as they did before the copy existed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+
+import redis
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.extensions import get_redis, redis_client
+from app.models import RenderJob, RenderOutput
+
+log = logging.getLogger(__name__)
+
+GENERATION_SECONDS = 24 * 3600  # a generation outlives every copy stored under it
+_CHANGED_KEY = "waveframe.render_jobs_changed"
+_STORE_IF_UNCHANGED = """
+if (redis.call('GET', KEYS[1]) or '') == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0
+"""
+
+
+def _keys(job_id) -> tuple[str, str]:
+    return redis_client.key("status", "gen", str(job_id)), redis_client.key("status", "doc", str(job_id))
+
+
+def _seconds() -> int:
+    return int(current_app.config.get("STATUS_CACHE_SECONDS", 10))
+
+
+def lookup(user_id: uuid.UUID, job_id: uuid.UUID) -> tuple[bytes | None, bytes | None]:
+    """(the stored answer if it is this user's, the job's generation); (None, None) when the copy
+    is off or Redis does not answer (then nothing is stored either)."""
+    if _seconds() <= 0:
+        return None, None
+    gen_key, doc_key = _keys(job_id)
+    try:
+        stored, generation = get_redis().mget(doc_key, gen_key)
+    except redis.RedisError:
+        return None, None
+    if stored is not None:
+        owner, _, body = stored.partition(b"\n")
+        if owner == str(user_id).encode():
+            return body, generation
+        return None, None  # not this user's job: the database says 404, as ever
+    return None, generation or b""
+
+
+def store(user_id: uuid.UUID, job_id: uuid.UUID, generation: bytes | None, body: bytes) -> None:
+    """Keep ``body`` unless the job changed since ``generation`` was read."""
+    if generation is None:
+        return
+    gen_key, doc_key = _keys(job_id)
+    try:
+        get_redis().eval(_STORE_IF_UNCHANGED, 2, gen_key, doc_key, generation,
+                         str(user_id).encode() + b"\n" + body, _seconds())
+    except redis.RedisError:
+        pass
+
+
+def forget(job_ids: Iterable[uuid.UUID]) -> None:
+    """The jobs changed: drop their copies and move their generations on."""
+    ids = {str(job_id) for job_id in job_ids if job_id is not None}
+    if not ids:
+        return
+    try:
+        with get_redis().pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                gen_key, doc_key = _keys(job_id)
+                pipe.incr(gen_key)
+                pipe.expire(gen_key, GENERATION_SECONDS)
+                pipe.delete(doc_key)
+            pipe.execute()
+    except redis.RedisError:
+        # The copies then live out STATUS_CACHE_SECONDS at most.
+        log.warning("status_cache_forget_failed", extra={"jobs": len(ids)})
+
+
+def _changed_jobs(session: Session) -> set:
+    changed = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, RenderJob):
+            changed.add(obj.id)
+        elif isinstance(obj, RenderOutput):
+            changed.add(obj.render_job_id)
+    changed.discard(None)
+    return changed
+
+
+def _after_flush(session: Session, _context) -> None:
+    changed = _changed_jobs(session)
+    if changed:
+        session.info.setdefault(_CHANGED_KEY, set()).update(changed)
+
+
+def _after_commit(session: Session) -> None:
+    changed = session.info.pop(_CHANGED_KEY, None)
+    if changed:
+        try:
+            forget(changed)
+        except RuntimeError:  # no app context (nothing can have stored a copy through it either)
+            pass
+
+
+_listening = False
+
+
+def init_status_cache(app: Flask) -> None:
+    global _listening
+    app.config.setdefault("STATUS_CACHE_SECONDS", 10)
+    if not _listening:  # process-wide, once (tests create many apps)
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        # Nothing on rollback: a forget too many (a flush rolled back, then another commit) is
+        # harmless, one too few (a savepoint's rollback inside a transaction that commits) not.
+        _listening = True
