@@ -1,7 +1,10 @@
 import json
 import logging
 
-from app.logs import JsonFormatter, redact, redact_text
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from app.logs import SENSITIVE_VALUE, JsonFormatter, redact, redact_text
 
 
 def _format(**extra):
@@ -37,3 +40,21 @@ def test_json_lines_carry_level_logger_and_extras():
     line = _format(job_id="render-1", frames=10)
     assert line["level"] == "info" and line["logger"] == "t" and line["event"] == "event"
     assert line["job_id"] == "render-1" and line["frames"] == 10
+
+
+SECRETISH = st.sampled_from(["Bearer ", "bearer\t", "?signature=", "&X-Goog-Credential=", "?token=",
+                             "sk_live_", "rk_test_", "pk_", "whsec_", "SG.", "eyJ", ".", "_", "&",
+                             "abcdef123456", "0123456789ABCDEFGHIJ", "-", " ", "x"])
+
+
+@given(st.lists(SECRETISH | st.text(max_size=12), max_size=12).map("".join))
+@example("Authorization: Bearer abc.def")
+@example("https://x/o?X-Goog-Signature=deadbeef&X-Goog-Expires=60")
+@example("key sk_live_abcdef123456 and whsec_0123456789")
+@example("SG.abcdefghijkl.mnopqrstuvwx")
+@example("token eyJhbGciOi.eyJzdWIiOi.sig")
+def test_the_quick_check_never_skips_a_secret(text):
+    every_pattern = text
+    for pattern, replacement in SENSITIVE_VALUE:
+        every_pattern = pattern.sub(replacement, every_pattern)
+    assert redact_text(text) == every_pattern
