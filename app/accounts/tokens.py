@@ -23,13 +23,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from flask import current_app
+from flask import current_app, has_request_context
 from flask_jwt_extended import create_access_token, create_refresh_token
 from redis.exceptions import RedisError
 
 from app.errors import ServiceUnavailable
 from app.extensions import get_redis, redis_client
 from app.models import User
+from app.web.auth import prefetch_keys, store_prefetched
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,16 @@ def is_revoked(claims: dict, user) -> bool:
     ``AccountState``), or None."""
     ids = [claims["jti"]] + ([claims["rjti"]] if claims.get("rjti") else [])
     try:
-        if get_redis().exists(*[_blocklist_key(jti) for jti in ids]):
+        extra = prefetch_keys() if has_request_context() else []
+        if extra:  # what the view will read, in the same round trip (app.web.auth)
+            with get_redis().pipeline(transaction=False) as pipe:
+                pipe.exists(*[_blocklist_key(jti) for jti in ids])
+                pipe.mget(extra)
+                revoked, values = pipe.execute()
+            store_prefetched(extra, values)
+        else:
+            revoked = get_redis().exists(*[_blocklist_key(jti) for jti in ids])
+        if revoked:
             return True
     except RedisError as exc:  # fail closed: a revoked token must not pass while Redis is away
         raise ServiceUnavailable("Authentication is temporarily unavailable; try again.") from exc

@@ -9,14 +9,16 @@ drops it:
 - the two writes that bypass the ORM's unit of work (``record_progress`` and the chunks' progress)
   call :func:`forget` themselves after their commit.
 
-Forgetting bumps a per-job generation counter and deletes the copy. A poll that missed reads the
-generation with its miss, then the database, and stores its answer only if the generation is
-still the one it read (a Lua compare-and-set): an answer read before a change can never be stored
-after that change was forgotten. ``STATUS_CACHE_SECONDS`` (default 10; 0 turns the copy off)
-bounds how long any copy lives, which also bounds the one field written without a forget (the
-render watcher's heartbeat stamping ``progress_updated_at``). The copy holds the owner's id
-next to the answer; another user's token gets the same 404 as before. Without Redis, polls read
-the database as they did before the copy existed.
+A poll reads the copy in the same Redis round trip as its token's revocation check
+(``app.web.auth.read_with_token_check``). Forgetting bumps a per-job generation counter and
+deletes the copy. A poll that missed reads the generation with its miss, then the database, and
+stores its answer only if the generation is still the one it read (a Lua compare-and-set): an
+answer read before a change can never be stored after that change was forgotten.
+``STATUS_CACHE_SECONDS`` (default 10; 0 turns the copy off) bounds how long any copy lives,
+which also bounds the one field written without a forget (the render watcher's heartbeat
+stamping ``progress_updated_at``). The copy holds the owner's id next to the answer; another
+user's token gets the same 404 as before. Without Redis, polls read the database as they did
+before the copy existed.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import get_redis, redis_client
 from app.models import RenderJob, RenderOutput
+from app.web.auth import prefetched, read_with_token_check
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +64,7 @@ def lookup(user_id: uuid.UUID, job_id: uuid.UUID) -> tuple[bytes | None, bytes |
         return None, None
     gen_key, doc_key = _keys(job_id)
     try:
-        stored, generation = get_redis().mget(doc_key, gen_key)
+        stored, generation = prefetched([doc_key, gen_key]) or get_redis().mget(doc_key, gen_key)
     except redis.RedisError:
         return None, None
     if stored is not None:
@@ -102,6 +105,14 @@ def forget(job_ids: Iterable[uuid.UUID]) -> None:
         log.warning("status_cache_forget_failed", extra={"jobs": len(ids)})
 
 
+def prefetch(view_args: dict) -> list[str]:
+    """The keys a poll reads, fetched with the token's revocation check (app.web.auth)."""
+    if _seconds() <= 0 or "job_id" not in view_args:
+        return []
+    gen_key, doc_key = _keys(view_args["job_id"])
+    return [doc_key, gen_key]
+
+
 def _changed_jobs(session: Session) -> set:
     changed = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -134,6 +145,7 @@ _listening = False
 def init_status_cache(app: Flask) -> None:
     global _listening
     app.config.setdefault("STATUS_CACHE_SECONDS", 10)
+    read_with_token_check("renders.get_job", prefetch)
     if not _listening:  # process-wide, once (tests create many apps)
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "after_commit", _after_commit)

@@ -16,7 +16,7 @@ import functools
 import uuid
 from collections.abc import Callable
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_jwt_extended import get_jwt, jwt_required, verify_jwt_in_request
 
 from app.errors import Unauthorized
@@ -26,6 +26,35 @@ from app.models import User
 # The OpenAPI security requirement of an endpoint that needs a token: @bp.doc(security=...).
 BEARER_AUTH = [{"bearerAuth": []}]
 _REQUEST_USERS = "waveframe.request_users"
+_PREFETCHED = "waveframe.prefetched"
+
+# endpoint -> the Redis keys its view will read, given the URL's arguments: read in the same
+# round trip as the token's revocation check (``prefetch_keys`` / ``prefetched``).
+_PREFETCH: dict[str, Callable[[dict], list[str]]] = {}
+
+
+def read_with_token_check(endpoint: str, keys: Callable[[dict], list[str]]) -> None:
+    """Have the guard read ``keys(view_args)`` along with its revocation check for requests to
+    ``endpoint`` (the status poll: one Redis round trip instead of two)."""
+    _PREFETCH[endpoint] = keys
+
+
+def prefetch_keys() -> list[str]:
+    """The keys the current request's view asked to have read with the token check."""
+    keys = _PREFETCH.get(request.endpoint or "")
+    return keys(request.view_args or {}) if keys else []
+
+
+def store_prefetched(keys: list[str], values: list) -> None:
+    request.environ[_PREFETCHED] = dict(zip(keys, values, strict=True))
+
+
+def prefetched(keys: list[str]) -> list | None:
+    """The values of ``keys`` read with this request's token check, or None when they were not."""
+    found = request.environ.get(_PREFETCHED) if has_request_context() else None
+    if found is None or any(key not in found for key in keys):
+        return None
+    return [found[key] for key in keys]
 
 
 def auth_required(*, fresh: bool = False, refresh: bool = False, optional: bool = False,

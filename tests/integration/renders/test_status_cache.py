@@ -110,3 +110,22 @@ def test_with_the_copy_off_nothing_is_kept(app, polled, monkeypatch):
         status_cache.forget([job_id])
     assert poll().status_code == 200
     assert stored(app, job_id) is None
+
+
+def test_a_poll_of_an_unchanged_job_is_one_redis_round_trip(app, polled, monkeypatch):
+    """The copy is read in the same round trip as the token's revocation check."""
+    import redis.connection
+    _client, _headers, _job_id, poll = polled
+    sent = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    monkeypatch.setattr(app.extensions["metrics_store"], "flush_seconds", 30)  # batched, as served
+    assert poll().status_code == 200
+    sent.clear()
+    body = poll()
+    assert body.status_code == 200 and body.get_json()["status"] == "queued"
+    assert len(sent) == 1, sent
