@@ -360,6 +360,8 @@ def main() -> None:
                 results.append(result)
                 print(f"{name}: {result['total']:.1f} s end to end ({result['load_before']} -> "
                       f"{result['load_after']})", flush=True)
+                if args.json:  # what is measured so far survives an interrupted run
+                    args.json.write_text(json.dumps({"partial": results}, indent=1, default=str))
             upload_line = upload_cost(stack)
         finally:
             stack.close()
