@@ -235,7 +235,10 @@ def best_chunk_sizes(t_unchunked: float, plan: float, join: float, frame_count: 
         for seconds in range(2, int(frame_count / FPS) + 2, 2):
             ranges = split_frames(frame_count, FPS, seconds)
             widest = max(r.frames for r in ranges)
-            t = plan + math.ceil(len(ranges) / n) * (a + b * widest) + join
+            if len(ranges) == 1:  # not split at all: the single render task
+                t = t_unchunked
+            else:
+                t = plan + math.ceil(len(ranges) / n) * (a + b * widest) + join
             options.append((t, seconds, len(ranges)))
         t, seconds, count = min(options)
         speedup = t_unchunked / t
@@ -339,7 +342,16 @@ def main() -> None:
                         help="comma list, one worker each; '' for none")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per phase")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure here")
+    parser.add_argument("--report", type=Path, default=None,
+                        help="print the tables again from the --json file of an earlier run; no render")
     args = parser.parse_args()
+    if args.report:
+        saved = json.loads(args.report.read_text())
+        results = saved.get("results") or saved["partial"]
+        unchunked = next(r for r in results if r["chunk_seconds"] == 0)
+        print_report(results, int(unchunked["frames"]))
+        print(f"\n{saved.get('upload', '')}")
+        return
     config = {"template": args.template, "size": args.size, "fps": FPS, "artist": "Waveframe"}
     frame_count = math.ceil(args.seconds * FPS)
     print(f"scaling: {args.seconds:.0f} s synthetic track, {args.size} {FPS} fps, template {args.template}; "
