@@ -26,7 +26,8 @@ the final upload). A chunk's "slot" is its pick-up gap plus its task time.
 The projection for N separate machines uses the one-worker run of each chunk size (no CPU shared
 between chunks): ``T(N) = plan + ceil(chunks / N) * median slot + join``; speed-up is
 ``T_unchunked / T(N)``, efficiency is speed-up / N. A slot is modelled as ``a + b * frames`` from
-the two chunk sizes measured, which gives the chunk size that would serve each N best.
+the unchunked run's time per frame plus the fixed costs measured on each chunk (load drifts
+between phases on a shared machine; this cancels it), which also gives the best chunk length per N.
 
 Not part of the test suite. Wrap the run in ``flock /work/brief/bench.lock`` on a shared machine.
 """
@@ -198,21 +199,17 @@ def analyse_chunked(events: list[dict], uploaded: float) -> dict:
 
 # -- the projection ------------------------------------------------------------------------
 
-def slot_model(runs: list[dict]) -> tuple[float, float]:
-    """``slot(frames) = a + b * frames`` from the one-worker runs of two chunk sizes (least
-    squares over every chunk), or from one size with ``a`` = its median fixed costs."""
-    points = [(c["frames"], c["slot"]) for run in runs for c in run["chunks"]]
-    sizes = {f for f, _ in points}
-    if len(sizes) >= 2:
-        mean_f = statistics.fmean(f for f, _ in points)
-        mean_s = statistics.fmean(s for _, s in points)
-        b = sum((f - mean_f) * (s - mean_s) for f, s in points) / sum((f - mean_f) ** 2 for f, _ in points)
-        return mean_s - b * mean_f, b
-    run = runs[0]
-    m = run["median"]
-    a = m["gap"] + m["io"] + m.get("browser_startup", 0.0)
-    frames = statistics.median(c["frames"] for c in run["chunks"])
-    return a, (m["slot"] - a) / frames
+def chunk_model(unchunked: dict, singles: list[dict]) -> tuple[float, float]:
+    """``slot(frames) = a + b * frames`` anchored on the unchunked run, so that the machine's
+    load, which drifts between phases, cancels out: ``b`` is the unchunked render's time per
+    frame (its task time less its browser start-up), ``a`` the fixed costs measured on every
+    chunk (pick-up gap, downloads and segment upload, browser start-up) plus the pre-roll of
+    ``2 * fps`` frames each chunk but the first draws and drops. The segment's own mux and probe
+    are inside the engine's time and not counted in ``a`` (so ``a`` is a lower bound)."""
+    b = (unchunked["render"] - (unchunked["browser_startup"] or 0.0)) / unchunked["frames"]
+    fixed = statistics.median(c["gap"] + c["io"] + c.get("browser_startup", 0.0)
+                              for run in singles for c in run["chunks"])
+    return fixed + 2 * FPS * b, b
 
 
 def projected(t_unchunked: float, plan: float, join: float, chunks: int, slot: float) -> list[dict]:
@@ -291,14 +288,24 @@ def print_report(results: list[dict], frame_count: int) -> dict:
               f"T_unchunked = {t1}\n")
         print_projection(rows)
     if singles:
-        model = slot_model(singles)
-        plan = statistics.median(r["plan"] for r in singles)
-        join = statistics.median(r["join"] for r in singles)
+        chunked = [r for r in results if r.get("chunks")]
+        model = chunk_model(unchunked, singles)
+        plan = round(statistics.median(r["plan"] for r in chunked), 2)
+        join = round(statistics.median(r["join"] for r in chunked), 2)
         best = best_chunk_sizes(t1, plan, join, frame_count, model)
         report["model"] = {"a": round(model[0], 3), "b_ms_per_frame": round(model[1] * 1000, 3),
                            "plan": plan, "join": join, "best": best}
-        print(f"\n## Best chunk length per N (slot = {model[0]:.2f} s + {model[1] * 1000:.2f} ms x frames, "
-              f"plan {plan} s, join {join} s)\n")
+        print(f"\n## Model anchored on the unchunked run (slot = {model[0]:.2f} s + {model[1] * 1000:.2f} ms "
+              f"x frames; plan {plan} s and join {join} s, medians of the chunked runs)\n")
+        for seconds in sorted({r["chunk_seconds"] for r in chunked}):
+            ranges = split_frames(frame_count, FPS, seconds)
+            slot = model[0] + model[1] * max(r.frames for r in ranges)
+            rows = projected(t1, plan, join, len(ranges), slot)
+            report["model"][f"projection_{seconds}"] = rows
+            print(f"{seconds} s chunks ({len(ranges)} chunks, slot {slot:.2f} s):\n")
+            print_projection(rows)
+            print()
+        print("Best chunk length per N in this model:\n")
         print("| N | chunk s | chunks | T(N) s | speed-up | efficiency | >= 0.85 N |")
         print("|---|---|---|---|---|---|---|")
         for row in best:
