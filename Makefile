@@ -7,7 +7,7 @@ SHELL := /bin/bash
 VENV := .venv
 export FLASK_APP := wsgi.py
 
-.PHONY: run test fuzz chaos bench load soak lint bootstrap bootstrap-test migrate
+.PHONY: run test fuzz chaos bench bench-scaling load soak lint bootstrap bootstrap-test migrate
 
 CHAOS_N ?= 10
 CHAOS_SEED ?= 15
@@ -39,6 +39,11 @@ chaos: bootstrap-test
 
 bench: bootstrap
 	@$(VENV)/bin/python bench/render_bench.py $(BENCH_ARGS)
+
+# One 10-minute render at 720p30 unchunked and as chunks on 1, 2 and 4 RQ worker processes (a
+# private stack), the per-chunk costs and the projected speed-up on N machines (bench/SCALING.md).
+bench-scaling: bootstrap-test
+	@$(VENV)/bin/python bench/chunk_scaling.py $(SCALING_ARGS)
 
 # Loopback-only load figures (docs/RELIABILITY.md, "Load"): status polling next to a bare Flask
 # hello-world on the Procfile's gunicorn settings, a 200 MB upload's memory; and a mixed-traffic soak.
