@@ -182,16 +182,23 @@ def render_video(
             mark("page_setup")
             check()
             ticker = ProgressTicker(progress, total, job.beat)
+            staged = tmp / "output.mp4"
+            mux = None
             if session.mode == "webcodecs":
-                video_path = tmp / "video.h264"
-                with open(video_path, "wb") as sink:
-                    session.stream(
-                        0,
-                        total,
-                        on_data=lambda data, sizes: sink.write(data),
-                        on_frames=ticker.update,
-                        check=check,
-                    )
+                # the mux runs beside the capture: the page's H.264 goes straight into FFmpeg
+                # (stream copy), next to the AAC that was encoded while the browser started
+                if prep.audio is not None:
+                    encode.finish_process(prep.audio, timeout=time_left(deadline, 600))
+                check()
+                mux = encode.start_mux(None, prep.audio_m4a, staged, fps=fps)
+                job.track(mux)
+                session.stream(
+                    0,
+                    total,
+                    on_data=lambda data, sizes: feed_stdin(mux, data),
+                    on_frames=ticker.update,
+                    check=check,
+                )
                 used_encoder, codec = "webcodecs", session.info.get("codec") or "h264"
             else:
                 video_path = tmp / "video.mp4"
@@ -208,12 +215,14 @@ def render_video(
                 used_encoder, codec = "x264", "libx264"
             mark("capture")
             _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
-            if prep.audio is not None:
-                encode.finish_process(prep.audio, timeout=time_left(deadline, 600))
-            check()
-            staged = tmp / "output.mp4"
-            mux = encode.start_mux(video_path, prep.audio_m4a, staged, fps=fps)
-            job.track(mux)
+            if mux is None:
+                if prep.audio is not None:
+                    encode.finish_process(prep.audio, timeout=time_left(deadline, 600))
+                check()
+                mux = encode.start_mux(video_path, prep.audio_m4a, staged, fps=fps)
+                job.track(mux)
+            else:
+                mux.stdin.close()  # end of stream: FFmpeg finishes the file (+faststart)
             session.close()  # while FFmpeg muxes
             encode.finish_process(mux, timeout=time_left(deadline, 600))
             mark("mux")
