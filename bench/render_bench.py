@@ -10,7 +10,7 @@ wall time of the rounds is reported.
     (+ the same AAC settings as Waveframe), the reference speed;
   * ``waveframe``: ``render_video`` exactly as the worker runs it (auto encoder: in-page WebCodecs).
 Then, per template and size, a lossless capture of the first ``--ref-seconds`` of frames (PNG from
-the page, stored as FFV1 RGB) gives
+the page, stored losslessly as x264 RGB QP 0) gives
   * SSIM ("All") of Waveframe's frames against it (every ``--ssim-stride``-th frame; goal >= 0.98),
   * the bytes of x264 CRF 23 (preset ``--ref-preset``) of those lossless frames, next to the bytes
     of Waveframe's *video stream* over the same frames (goal: not more).
@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.rendering import encode, proc
+from app.rendering import encode, proc, warm
 from app.rendering.analysis import analyze_file
 from app.rendering.capture import CaptureSession
 from app.rendering.catalog import normalize_config, template_ids
@@ -114,7 +114,7 @@ def run_showwaves(clip: Path, out: Path, size: str, crf: int) -> dict:
 
 def lossless_reference(clip: Path, config: dict, frames: int, workdir: Path) -> Path:
     """PNG captures of frames ``[0, frames)`` (full-range RGB, as the page drew them), stored
-    losslessly (FFV1 RGB)."""
+    losslessly (x264 RGB at QP 0: lossless, and much quicker than FFV1 on the noisy templates)."""
     features = analyze_file(
         clip, workdir / "ref-features.bin", fps=config["fps"], source_rate=44100,
         trim_start=config["trim_start"], trim_end=config["trim_end"],
@@ -122,7 +122,7 @@ def lossless_reference(clip: Path, config: dict, frames: int, workdir: Path) -> 
     out = workdir / "reference.mkv"
     ffmpeg = subprocess.Popen(
         ["ffmpeg", "-v", "error", "-y", "-f", "png_pipe", "-framerate", str(FPS), "-i", "pipe:0",
-         "-c:v", "ffv1", "-pix_fmt", "rgb24", str(out)],
+         "-c:v", "libx264rgb", "-qp", "0", "-preset", "ultrafast", "-pix_fmt", "rgb24", str(out)],
         stdin=subprocess.PIPE,
     )
     with CaptureSession(config=config, features=features, chromium_path=CHROMIUM, mode="png") as session:
@@ -219,15 +219,23 @@ def main() -> None:
     parser.add_argument("--ssim-stride", type=int, default=3)
     parser.add_argument("--ref-seconds", type=float, default=20.0,
                         help="seconds of frames captured losslessly for SSIM and the x264 CRF 23 bytes")
-    parser.add_argument("--ref-preset", default="medium", help="x264 preset of the CRF 23 reference")
+    parser.add_argument("--ref-preset", default="veryfast", help="x264 preset of the CRF 23 reference")
     parser.add_argument("--no-quality", action="store_true", help="skip SSIM and the bytes reference")
     parser.add_argument("--bpp", type=float, default=None, help="override the WebCodecs bits per pixel")
+    parser.add_argument("--cold", action="store_true",
+                        help="every render launches its own Chromium (as with RENDER_WARM_BROWSER off); "
+                        "default: a warm browser kept by this process, as a worker keeps one")
     parser.add_argument("--soak", type=float, default=0.0, help="seconds of audio: flat-memory soak at 720p")
     args = parser.parse_args()
     if args.bpp:
         encode.WEBCODECS_BPP = args.bpp
     templates = args.templates.split(",")
     rows = []
+    browser = None
+    if not args.cold:
+        browser = warm.WarmBrowser(CHROMIUM).start()
+        warm.install(browser)
+    print(f"browser: {'cold (one per render)' if browser is None else 'warm (one per worker process)'}")
     print(f"start: {load()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="waveframe-bench-") as tmpdir:
         tmp = Path(tmpdir)
@@ -248,6 +256,8 @@ def main() -> None:
                           flush=True)
                     for t in templates:
                         run = run_waveframe(clip, tmp / f"wf-{t}-{round_no}.mp4", configs[t], "auto")
+                        if browser is not None:
+                            browser.after_job(failed=False)  # as the worker does between jobs
                         runs[t].append(run)
                         print(f"  {seconds:.0f}s {size} round {round_no + 1} {t} {run['wall']:.2f} s "
                               f"({stages(run['result'])}) {load()}", flush=True)
@@ -276,6 +286,9 @@ def main() -> None:
         print_table(rows)
         if args.soak:
             soak(tmp, args.soak, templates[0])
+    if browser is not None:
+        warm.install(None)
+        browser.close()
     print(f"end: {load()}")
 
 
