@@ -22,6 +22,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Route, sync_playwright
 
 from app.rendering import proc as procs
+from app.rendering import warm
 from app.rendering.analysis import Features
 from app.rendering.errors import RenderFailed
 
@@ -95,7 +96,8 @@ class CaptureSession:
         self.blocked: list[str] = []
         self.served = 0
         self.info: dict = {}
-        self._pw = self._browser = self._page = None
+        self._pw = self._browser = self._page = self._context = None
+        self._warm: warm.WarmBrowser | None = None  # attached to the worker's shared browser
         self._pids: set[int] = set()
         self._console: list[str] = []
 
@@ -133,16 +135,23 @@ class CaptureSession:
         before = procs.descendants()
         started = time.monotonic()
         self._pw = sync_playwright().start()
-        self._browser = self._pw.chromium.launch(
-            executable_path=self.chromium_path,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            handle_sigint=False,
-            handle_sigterm=False,
-            handle_sighup=False,
-        )
+        shared = warm.current()
+        if shared is not None:
+            # the worker's warm Chromium: only Playwright's driver is ours; the context we make is
+            # disposed by Chromium when the driver's connection goes (disposeOnDetach)
+            self._warm = shared
+            self._browser = self._pw.chromium.connect_over_cdp(shared.endpoint, timeout=30_000)
+        else:
+            self._browser = self._pw.chromium.launch(
+                executable_path=self.chromium_path,
+                args=CHROMIUM_ARGS,
+                headless=True,
+                handle_sigint=False,
+                handle_sigterm=False,
+                handle_sighup=False,
+            )
         self._pids = procs.descendants() - before
-        context = self._browser.new_context(
+        context = self._context = self._browser.new_context(
             service_workers="block", accept_downloads=False, java_script_enabled=True
         )
         context.route("**/*", self._route)
@@ -199,9 +208,19 @@ class CaptureSession:
         )
         return self.info
 
+    @property
+    def shared_browser(self) -> bool:
+        """True when attached to the worker's warm browser (``app.rendering.warm``)."""
+        return self._warm is not None
+
     def close(self) -> None:
         pids = self.pids
-        for closer in (lambda: self._browser and self._browser.close(), lambda: self._pw and self._pw.stop()):
+        closers = (
+            lambda: self._context and self._warm and self._context.close(),  # our context only
+            lambda: self._browser and self._browser.close(),  # warm: disconnects, Chromium stays
+            lambda: self._pw and self._pw.stop(),
+        )
+        for closer in closers:
             try:
                 closer()
             except Exception as exc:  # the browser may already be dead (killed on timeout)
@@ -209,7 +228,12 @@ class CaptureSession:
         leftovers = {pid for pid in pids if procs.alive(pid)}
         if leftovers:
             procs.kill_pids(leftovers)
-        self._browser = self._pw = self._page = None
+        self._browser = self._pw = self._page = self._context = None
+
+    def discard_browser(self) -> None:
+        """The render failed: a shared warm browser is killed (the worker starts a new one)."""
+        if self._warm is not None:
+            warm.discard()
 
     def kill(self, *, include_driver: bool = False) -> None:
         """Hard stop from another thread (watchdog): the blocked Playwright call then fails.
@@ -218,6 +242,8 @@ class CaptureSession:
         instead of the connection dying under it; ``close()`` then stops the driver.
         """
         me = os.getpid()
+        if self._warm is not None:
+            warm.discard()  # the shared browser goes (a page in it hung): the blocked call fails
         procs.kill_pids({pid for pid in self.pids if include_driver or procs.parent(pid) != me})
 
     # --- network lockdown ---------------------------------------------------------------------

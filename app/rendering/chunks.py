@@ -188,6 +188,7 @@ def render_segment(
 
     tmp = Path(tempfile.mkdtemp(prefix="waveframe-segment-", dir=workdir))
     threading.Thread(target=job.watch, name="segment-watchdog", daemon=True).start()
+    succeeded = False
     try:
         check()
         session = CaptureSession(config=config, chromium_path=chromium_path, mode=SEGMENT_MODES[encoder])
@@ -260,6 +261,7 @@ def render_segment(
                 "wall_seconds": result.wall_seconds,
             },
         )
+        succeeded = True
         return result
     except Exception as exc:
         if job.timed_out and not isinstance(exc, RenderTimeout):
@@ -273,6 +275,8 @@ def render_segment(
         job.deadline = min(job.deadline or math.inf, time.monotonic() + 15.0)
         job.kill_processes()
         if job.session is not None:
+            if not succeeded:
+                job.session.discard_browser()  # a shared warm browser is not reused after an error
             job.session.close()
         for process in job.processes:
             stop_process(process)

@@ -106,21 +106,24 @@ def _container_output(fps: int, out_path: Path) -> list[str]:
     ]
 
 
-def start_mux(video_path: Path, audio_m4a: Path, out_path: Path, *, fps: int) -> subprocess.Popen:
+def start_mux(video_path: Path | None, audio_m4a: Path, out_path: Path, *, fps: int) -> subprocess.Popen:
     """Copy the H.264 stream into MP4 (fixing its colour flags) next to the AAC audio (copied too).
 
-    ``video_path`` is raw Annex B (``.h264``, timestamps from ``fps``) or an MP4 with its own.
+    ``video_path`` is raw Annex B (``.h264``, timestamps from ``fps``) or an MP4 with its own;
+    ``None``: raw Annex B written to the process's stdin while the frames are drawn (the mux runs
+    beside the capture; only the ``+faststart`` pass is left when the last frame arrives).
     """
-    video_input = ["-f", "h264", "-framerate", str(fps)] if video_path.suffix == ".h264" else []
+    raw = video_path is None or video_path.suffix == ".h264"
+    video_input = ["-f", "h264", "-framerate", str(fps)] if raw else []
     cmd = [
         FFMPEG,
         "-v",
         "error",
-        "-nostdin",
+        *(["-nostdin"] if video_path is not None else []),
         "-y",
         *video_input,
         "-i",
-        str(video_path),
+        "pipe:0" if video_path is None else str(video_path),
         "-i",
         str(audio_m4a),
         "-map",
@@ -136,7 +139,8 @@ def start_mux(video_path: Path, audio_m4a: Path, out_path: Path, *, fps: int) ->
         *_container_output(fps, out_path),
     ]
     log.debug("mux_start", extra={"cmd": " ".join(cmd)})
-    return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stdin = subprocess.DEVNULL if video_path is not None else subprocess.PIPE
+    return subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def start_x264(out_path: Path, *, image_format: str, fps: int) -> subprocess.Popen:

@@ -90,6 +90,7 @@ class _Prepared:
     audio: subprocess.Popen | None  # None: encoded before (SharedAudio)
     audio_m4a: Path
     audio_duration: float = 0.0  # of the whole file, as probed
+    seconds: dict = field(default_factory=dict)  # probe, analysis (beside the browser start-up)
 
 
 def render_video(
@@ -132,6 +133,7 @@ def render_video(
     mark = _Stopwatch(timings)
     tmp = Path(tempfile.mkdtemp(prefix="waveframe-render-", dir=workdir))
     threading.Thread(target=job.watch, name="render-watchdog", daemon=True).start()
+    succeeded = False
     try:
         check()
         _report(progress, RenderProgress(0, 0, 0.0, None, "analysis"))
@@ -156,6 +158,7 @@ def render_video(
             width, height = parse_size(config["size"])
             fps, total, duration = config["fps"], prep.features.frame_count, prep.features.duration
             mark("startup")
+            timings.update(prep.seconds)  # these ran beside the start-up, inside its seconds
             job.beat()  # from here on, a page that stops answering for STALL_SECONDS is killed
             log.info(
                 "render_start",
@@ -179,16 +182,23 @@ def render_video(
             mark("page_setup")
             check()
             ticker = ProgressTicker(progress, total, job.beat)
+            staged = tmp / "output.mp4"
+            mux = None
             if session.mode == "webcodecs":
-                video_path = tmp / "video.h264"
-                with open(video_path, "wb") as sink:
-                    session.stream(
-                        0,
-                        total,
-                        on_data=lambda data, sizes: sink.write(data),
-                        on_frames=ticker.update,
-                        check=check,
-                    )
+                # the mux runs beside the capture: the page's H.264 goes straight into FFmpeg
+                # (stream copy), next to the AAC that was encoded while the browser started
+                if prep.audio is not None:
+                    encode.finish_process(prep.audio, timeout=time_left(deadline, 600))
+                check()
+                mux = encode.start_mux(None, prep.audio_m4a, staged, fps=fps)
+                job.track(mux)
+                session.stream(
+                    0,
+                    total,
+                    on_data=lambda data, sizes: feed_stdin(mux, data),
+                    on_frames=ticker.update,
+                    check=check,
+                )
                 used_encoder, codec = "webcodecs", session.info.get("codec") or "h264"
             else:
                 video_path = tmp / "video.mp4"
@@ -205,12 +215,14 @@ def render_video(
                 used_encoder, codec = "x264", "libx264"
             mark("capture")
             _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
-            if prep.audio is not None:
-                encode.finish_process(prep.audio, timeout=time_left(deadline, 600))
-            check()
-            staged = tmp / "output.mp4"
-            mux = encode.start_mux(video_path, prep.audio_m4a, staged, fps=fps)
-            job.track(mux)
+            if mux is None:
+                if prep.audio is not None:
+                    encode.finish_process(prep.audio, timeout=time_left(deadline, 600))
+                check()
+                mux = encode.start_mux(video_path, prep.audio_m4a, staged, fps=fps)
+                job.track(mux)
+            else:
+                mux.stdin.close()  # end of stream: FFmpeg finishes the file (+faststart)
             session.close()  # while FFmpeg muxes
             encode.finish_process(mux, timeout=time_left(deadline, 600))
             mark("mux")
@@ -222,6 +234,7 @@ def render_video(
         result = replace(result, timings=timings)
         _report(progress, RenderProgress(total, total, 100.0, 0.0, "done"))
         log.info("render_done", extra={k: v for k, v in result.to_dict().items() if k != "config"})
+        succeeded = True
         return result
     except (RenderCanceled, RenderFailed) as exc:
         log.info(
@@ -246,6 +259,8 @@ def render_video(
         job.deadline = min(job.deadline or math.inf, time.monotonic() + CLEANUP_SECONDS)
         job.kill_processes()
         if job.session is not None:
+            if not succeeded:
+                job.session.discard_browser()  # a shared warm browser is not reused after an error
             job.session.close()
         for process in job.processes:
             stop_process(process)
@@ -261,7 +276,9 @@ def _prepare(
     job: RenderSupervisor,
     should_stop: Callable[[], None],
 ) -> _Prepared:
+    began = time.monotonic()
     info = probe_audio(audio_path)
+    probed = time.monotonic()
     config = normalize_config(raw_config, audio_duration=info.duration, available_assets=set(assets))
     should_stop()
     # the sound is encoded once, in the background, from the same trimmed range the analysis reads
@@ -287,6 +304,7 @@ def _prepare(
     return _Prepared(
         config=config, channels=info.channels, features=features, audio=audio, audio_m4a=audio_m4a,
         audio_duration=info.duration,
+        seconds={"probe": round(probed - began, 3), "analysis": round(time.monotonic() - probed, 3)},
     )
 
 

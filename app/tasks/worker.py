@@ -18,6 +18,7 @@ from rq import Worker
 from rq.group import Group
 
 from app.extensions import db, get_redis
+from app.rendering import warm
 from app.tasks.queues import all_queues
 from app.tasks.schedule import enqueue_due_tasks
 from app.tasks.ticker import WorkerTicker
@@ -33,6 +34,7 @@ class AppWorker(Worker):
     app: Flask
     parent_pid: int
     ticker: WorkerTicker | None = None
+    warm_browser: warm.WarmBrowser | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,10 +52,47 @@ class AppWorker(Worker):
                 db.session.remove()
 
     def work(self, burst: bool = False, *args, **kwargs):
+        if self.app.config.get("RENDER_WARM_BROWSER"):
+            self.warm_browser = warm.WarmBrowser(self.app.config["CHROMIUM_PATH"],
+                                                 max_jobs=int(self.app.config["RENDER_WARM_BROWSER_JOBS"]))
+            warm.install(self.warm_browser)  # the horses forked from here attach to it
+            try:
+                self.warm_browser.start()
+            except Exception:  # renders launch their own browser meanwhile; retried per job
+                log.exception("warm_browser_start_failed")
         if not burst:
             self.ticker = WorkerTicker(self, float(self.app.config["WORKER_TICK_SECONDS"]))
             self.ticker.start()
-        return super().work(burst, *args, **kwargs)
+        try:
+            return super().work(burst, *args, **kwargs)
+        finally:
+            self._close_warm_browser()
+
+    def execute_job(self, job, queue):
+        browser = self.warm_browser
+        if browser is None:
+            return super().execute_job(job, queue)
+        try:
+            browser.ensure()
+        except Exception:  # renders then launch their own browser, as without a warm one
+            log.exception("warm_browser_start_failed")
+        failed = True
+        try:
+            super().execute_job(job, queue)
+            try:
+                failed = job.get_status(refresh=True) != "finished"
+            except Exception:  # the job is gone (result TTL): nothing says it failed
+                failed = False
+        finally:
+            try:
+                browser.after_job(failed=failed)  # recycled after a failure or its job budget
+            except Exception:
+                log.exception("warm_browser_start_failed")
+
+    def _close_warm_browser(self) -> None:
+        if self.warm_browser is not None and os.getpid() == self.parent_pid:
+            self.warm_browser.close()
+            warm.install(None)
 
     def _start_scheduler(self, *args, **kwargs):
         with self._scheduler_lock:
@@ -85,6 +124,8 @@ class AppWorker(Worker):
     def teardown(self):
         if not self.is_horse and self.ticker is not None:
             self.ticker.stop()
+        if not self.is_horse:
+            self._close_warm_browser()
         super().teardown()
 
     def run_maintenance_tasks(self):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 import uuid
@@ -243,3 +244,80 @@ def test_worker_killed_and_redis_flushed_then_a_fresh_worker_recovers_every_queu
         assert body["status"] == "completed", fresh.output()[-4000:]
         assert body["attempts"] == 2
     assert '"render_requeued"' in fresh.output()
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _warm_root(worker_pid: int) -> int | None:
+    """The worker's own Chromium child (the warm browser), if it runs."""
+    for pid in process_tree(worker_pid):
+        if "chrom" in _comm(pid) and _parent(pid) == worker_pid and _alive(pid):
+            return pid
+    return None
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
+def test_warm_browser_sigkilled_horse_leaves_only_the_warm_browser_and_worker_exit_none(
+        client, app, user_factory, auth_headers, clips, workers):
+    """A work horse SIGKILLed mid-render (OOM killer, RQ's death penalty) attached to the worker's
+    warm Chromium: its Playwright driver and page die with it, the worker recycles the browser
+    (a failed job), and nothing else stays; after the worker exits, not even the browser."""
+    user = user_factory()
+    headers = auth_headers(user)
+    worker = workers(RENDER_WARM_BROWSER="1")
+    first = wait_for(lambda: _warm_root(worker.pid), timeout=60, message="warm browser started")
+    warm_before = {first, *process_tree(first)}
+    job_id = upload(client, headers, clips["ten"], config={**SMALL, "fps": 60}).json["id"]
+    wait_for(lambda: row(job_id).status == "rendering" and row(job_id).progress > 0, timeout=120,
+             interval=0.1, message="render in progress")
+    horses = [pid for pid in process_tree(worker.pid)
+              if _parent(pid) == worker.pid and any(_comm(c).startswith("node") for c in process_tree(pid))]
+    assert len(horses) == 1, [(p, _comm(p)) for p in process_tree(worker.pid)]
+    horse = horses[0]
+    horse_tree = set(process_tree(horse))
+    assert any(_comm(pid).startswith("node") for pid in horse_tree)  # the render's Playwright driver
+    assert not any("chrom" in _comm(pid) for pid in horse_tree)  # it attached, it did not launch
+    warm_during = {first, *process_tree(first)}
+    assert warm_during - warm_before, "the render's page runs in the warm browser"
+    os.kill(horse, signal.SIGKILL)
+
+    # the horse's driver exits with it, the job counts as failed and the browser is recycled
+    wait_for(lambda: not any(_alive(pid) for pid in horse_tree | {horse}), timeout=30,
+             message="the killed horse's processes gone")
+    wait_for(lambda: not any(_alive(pid) for pid in warm_during), timeout=30,
+             message="the used browser recycled")
+    second = wait_for(lambda: _warm_root(worker.pid), timeout=60, message="a fresh warm browser")
+    assert second != first
+
+    def only_warm_browser_left() -> bool:
+        warm = {second, *process_tree(second)}
+        others = [pid for pid in process_tree(worker.pid) if pid not in warm and _alive(pid)]
+        # the RQ scheduler (a Python child of the worker) may run; nothing else may
+        return all(_comm(pid).startswith("python") or _comm(pid).startswith("rq") for pid in others) \
+            and not any(_comm(pid).startswith(("node", "ffmpeg")) for pid in others)
+    wait_for(only_warm_browser_left, timeout=30, message="nothing but the warm browser left")
+    warm_after = {second, *process_tree(second)}
+
+    worker.stop()
+    assert worker.process.poll() is not None
+    wait_for(lambda: not any(_alive(pid) for pid in warm_after), timeout=15,
+             message="the warm browser gone with the worker")
