@@ -29,7 +29,7 @@ between chunks): ``T(N) = plan + ceil(chunks / N) * median slot + join``; speed-
 the unchunked run's time per frame plus the fixed costs measured on each chunk (load drifts
 between phases on a shared machine; this cancels it), which also gives the best chunk length per N.
 
-Not part of the test suite. Wrap the run in ``flock /work/brief/bench.lock`` on a shared machine.
+Not part of the test suite. On a shared machine, keep other benchmarks from overlapping the run.
 """
 
 from __future__ import annotations
