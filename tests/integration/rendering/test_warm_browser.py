@@ -51,11 +51,12 @@ def test_renders_attach_to_the_warm_browser_and_leave_only_it(browser, media, tm
     root = browser.pid
     idle = renderers(browser)
     for index in range(2):
+        before = proc.descendants()  # the run's own services (emulators, private servers) stay
         result = render_video(media["music"], tmp_path / f"out{index}.mp4", CONFIG, chromium_path=CHROMIUM)
         assert result.frame_count == 48
         assert browser.pid == root  # reused, not relaunched
         # the render's Playwright driver and its page's renderer are gone; only the browser stays
-        extra = lambda: living(proc.descendants()) - browser.pids()  # noqa: E731
+        extra = lambda: living(proc.descendants() - before) - browser.pids()  # noqa: E731
         deadline = time.monotonic() + 10
         while extra() and time.monotonic() < deadline:
             time.sleep(0.05)
