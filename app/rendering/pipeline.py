@@ -183,36 +183,28 @@ def render_video(
             check()
             ticker = ProgressTicker(progress, total, job.beat)
             staged = tmp / "output.mp4"
-            mux = None
             if session.mode == "webcodecs":
                 # the mux runs beside the capture: the page's H.264 goes straight into FFmpeg
                 # (stream copy), next to the AAC that was encoded while the browser started
                 if prep.audio is not None:
                     encode.finish_process(prep.audio, timeout=time_left(deadline, 600))
                 check()
-                mux = encode.start_mux(None, prep.audio_m4a, staged, fps=fps)
-                job.track(mux)
-                session.stream(
-                    0,
-                    total,
-                    on_data=lambda data, sizes: feed_stdin(mux, data),
-                    on_frames=ticker.update,
-                    check=check,
-                )
+                sink = mux = encode.start_mux(None, prep.audio_m4a, staged, fps=fps)
                 used_encoder, codec = "webcodecs", session.info.get("codec") or "h264"
-            else:
+            else:  # canvas JPEGs to libx264, muxed with the audio afterwards
                 video_path = tmp / "video.mp4"
-                x264 = encode.start_x264(video_path, image_format="jpeg", fps=fps)
-                job.track(x264)
-                session.stream(
-                    0,
-                    total,
-                    on_data=lambda data, sizes: feed_stdin(x264, data),
-                    on_frames=ticker.update,
-                    check=check,
-                )
-                encode.finish_process(x264, timeout=time_left(deadline, 600))
+                sink, mux = encode.start_x264(video_path, image_format="jpeg", fps=fps), None
                 used_encoder, codec = "x264", "libx264"
+            job.track(sink)
+            session.stream(
+                0,
+                total,
+                on_data=lambda data, sizes: feed_stdin(sink, data),
+                on_frames=ticker.update,
+                check=check,
+            )
+            if mux is None:
+                encode.finish_process(sink, timeout=time_left(deadline, 600))
             mark("capture")
             _report(progress, RenderProgress(total, total, 99.0, 1.0, "mux"))
             if mux is None:

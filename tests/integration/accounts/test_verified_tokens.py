@@ -20,7 +20,7 @@ def account(app):
     client = app.test_client()
     body = client.post("/api/v1/auth/register",
                        json={"email": "remembered@example.com", "password": STRONG_PASSWORD}).get_json()
-    return client, body["access_token"], None
+    return client, body["access_token"]
 
 
 @pytest.fixture
@@ -40,8 +40,13 @@ def me(client, token):
     return client.get("/api/v1/account", headers={"Authorization": f"Bearer {token}"})
 
 
+def assert_refused(response, code: str) -> None:
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == code
+
+
 def test_a_token_that_verified_is_not_parsed_again(app, account, parses):
-    client, token, _ = account
+    client, token = account
     assert me(client, token).status_code == 200
     first = len(parses)
     assert me(client, token).status_code == 200
@@ -49,7 +54,7 @@ def test_a_token_that_verified_is_not_parsed_again(app, account, parses):
 
 
 def test_a_remembered_token_still_expires(app, account, monkeypatch):
-    client, _token, _ = account
+    client, _token = account
     with app.test_request_context():
         from flask_jwt_extended import decode_token
         identity = decode_token(_token)["sub"]
@@ -57,13 +62,11 @@ def test_a_remembered_token_still_expires(app, account, monkeypatch):
     assert me(client, short).status_code == 200  # remembered now
     later = time.time() + 31 + app.config.get("JWT_DECODE_LEEWAY", 0)
     monkeypatch.setattr(verified_tokens.time, "time", lambda: later)
-    response = me(client, short)
-    assert response.status_code == 401
-    assert response.get_json()["error"]["code"] == "token_expired"
+    assert_refused(me(client, short), "token_expired")
 
 
 def test_a_tampered_copy_of_a_remembered_token_is_refused(app, account):
-    client, token, _ = account
+    client, token = account
     assert me(client, token).status_code == 200
     header, claims, signature = token.split(".")
     flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
@@ -72,21 +75,17 @@ def test_a_tampered_copy_of_a_remembered_token_is_refused(app, account):
 
 
 def test_a_remembered_token_is_refused_under_another_key(app, account, monkeypatch):
-    client, token, _ = account
+    client, token = account
     assert me(client, token).status_code == 200
     monkeypatch.setitem(app.config, "JWT_SECRET_KEY", "a-rotated-key-" + "x" * 50)
-    response = me(client, token)
-    assert response.status_code == 401
-    assert response.get_json()["error"]["code"] == "invalid_token"
+    assert_refused(me(client, token), "invalid_token")
 
 
 def test_a_remembered_token_is_still_refused_once_revoked(app, account):
-    client, token, _ = account
+    client, token = account
     assert me(client, token).status_code == 200
     assert client.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"}).status_code == 204
-    response = me(client, token)
-    assert response.status_code == 401
-    assert response.get_json()["error"]["code"] == "token_revoked"
+    assert_refused(me(client, token), "token_revoked")
 
 
 def test_the_memory_is_bounded_least_recently_used_first_out(app):
