@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import uuid
 from pathlib import Path
 
@@ -51,9 +50,9 @@ from app.renders import chunking, execution
 from app.renders.budget import MIN_JOB_TIMEOUT, job_timeout
 from app.renders.rows import lock_render_job
 from app.renders.tasks import (
-    PROGRESS_WRITE_INTERVAL,
     RENDER_RETRIES,
     RENDER_RETRY_INTERVALS,
+    ProgressWriter,
     RenderWatcher,
     user_facing_error,
 )
@@ -153,23 +152,6 @@ def push_join(job: RenderJob, attempt: int) -> None:
 
 
 # --- one chunk ----------------------------------------------------------------------------------
-class ChunkProgressWriter:
-    """The engine's progress callback for a chunk: the chunk's frames and the job's total, at
-    most once per interval."""
-
-    def __init__(self, attempt: chunking.AttemptRef, chunk_id: uuid.UUID, rq_job_id: str):
-        self.attempt, self.chunk_id, self.rq_job_id = attempt, chunk_id, rq_job_id
-        self.last_write = 0.0
-
-    def __call__(self, progress) -> None:
-        now = time.monotonic()
-        if now - self.last_write < PROGRESS_WRITE_INTERVAL:
-            return
-        self.last_write = now
-        chunking.record_chunk_progress(self.attempt, self.chunk_id, self.rq_job_id,
-                                       progress.frames_done)
-
-
 @task(queue=DEFAULT, timeout=3600, retries=CHUNK_RETRIES, retry_intervals=CHUNK_RETRY_INTERVALS,
       on_failure="app.renders.chunk_tasks.on_chunk_task_failure")
 def render_chunk_task(render_job_id: str, attempt: int, position: int) -> str | None:
@@ -201,7 +183,8 @@ def render_chunk_task(render_job_id: str, attempt: int, position: int) -> str | 
             engine_dir.mkdir()
             result = render_segment(
                 features, plan["config"], frames, workdir / "segment.mp4", assets=assets,
-                progress=ChunkProgressWriter(run, chunk_id, rq_job.id),
+                progress=ProgressWriter(lambda p: chunking.record_chunk_progress(
+                    run, chunk_id, rq_job.id, p.frames_done)),
                 should_cancel=watcher.should_cancel, timeout=max(60, rq_job.timeout - 60),
                 chromium_path=current_app.config["CHROMIUM_PATH"], workdir=engine_dir)
             storage.put_file(key, result.path, content_type="video/mp4")

@@ -79,10 +79,10 @@ class RenderWatcher(threading.Thread):
 
 
 class ProgressWriter:
-    """The engine's progress callback: writes to the row at most once per interval."""
+    """The engine's progress callback: ``write(progress)`` at most once per interval."""
 
-    def __init__(self, job_id: uuid.UUID, rq_job_id: str):
-        self.job_id, self.rq_job_id = job_id, rq_job_id
+    def __init__(self, write):
+        self.write = write
         self.last_write = 0.0
 
     def __call__(self, progress) -> None:
@@ -90,8 +90,13 @@ class ProgressWriter:
         if now - self.last_write < PROGRESS_WRITE_INTERVAL:
             return
         self.last_write = now
-        execution.record_progress(self.job_id, self.rq_job_id, progress.percent,
-                                  progress.eta_seconds)
+        self.write(progress)
+
+
+def job_progress(job_id: uuid.UUID, rq_job_id: str) -> ProgressWriter:
+    """Progress and ETA written to the job's row."""
+    return ProgressWriter(lambda progress: execution.record_progress(
+        job_id, rq_job_id, progress.percent, progress.eta_seconds))
 
 
 def render_to_output(job: RenderJob, rq_job_id: str, timeout: int, workdir: Path,
@@ -108,7 +113,7 @@ def render_to_output(job: RenderJob, rq_job_id: str, timeout: int, workdir: Path
     engine_dir.mkdir()
     result = render_video(
         audio_path, workdir / "video.mp4", job.config, assets=assets,
-        progress=ProgressWriter(job.id, rq_job_id), should_cancel=watcher.should_cancel,
+        progress=job_progress(job.id, rq_job_id), should_cancel=watcher.should_cancel,
         timeout=max(60, timeout - 60), chromium_path=current_app.config["CHROMIUM_PATH"],
         workdir=engine_dir)
     observe_render(job.config, result.wall_seconds, result.realtime_factor)
@@ -140,7 +145,7 @@ def render_job_task(render_job_id: str, attempt: int) -> str | None:
             if order_outputs.is_order(job.config):  # several formats: the audio analysed once
                 audio_path, assets = order_outputs.download_inputs(job, workdir)
                 videos = order_outputs.render_order(
-                    job, audio_path, assets, workdir, progress=ProgressWriter(job.id, rq_job.id),
+                    job, audio_path, assets, workdir, progress=job_progress(job.id, rq_job.id),
                     should_cancel=watcher.should_cancel, timeout=max(60, rq_job.timeout - 60))
             else:
                 kept = kept_output(job.id)
