@@ -28,7 +28,7 @@ from flask_jwt_extended import create_access_token, create_refresh_token
 from redis.exceptions import RedisError
 
 from app.errors import ServiceUnavailable
-from app.extensions import get_redis, redis_client
+from app.extensions import get_redis, read_keys, redis_client
 from app.models import User
 from app.web.auth import prefetch_keys, store_prefetched
 
@@ -150,15 +150,13 @@ def is_revoked(claims: dict, user) -> bool:
     ids = [claims["jti"]] + ([claims["rjti"]] if claims.get("rjti") else [])
     try:
         extra = prefetch_keys() if has_request_context() else []
-        if extra:  # what the view will read, in the same round trip (app.web.auth)
-            with get_redis().pipeline(transaction=False) as pipe:
-                pipe.exists(*[_blocklist_key(jti) for jti in ids])
-                pipe.mget(extra)
-                revoked, values = pipe.execute()
-            store_prefetched(extra, values)
-        else:
-            revoked = get_redis().exists(*[_blocklist_key(jti) for jti in ids])
-        if revoked:
+        blocklisted = [_blocklist_key(jti) for jti in ids]
+        # One MGET (a blocklist entry is always the string "1"), with what the view will read
+        # in the same command (app.web.auth), on this thread's own connection (read_keys).
+        values = read_keys(blocklisted + extra)
+        if extra:
+            store_prefetched(extra, values[len(blocklisted):])
+        if any(value is not None for value in values[:len(blocklisted)]):
             return True
     except RedisError as exc:  # fail closed: a revoked token must not pass while Redis is away
         raise ServiceUnavailable("Authentication is temporarily unavailable; try again.") from exc

@@ -89,6 +89,18 @@ def test_another_user_never_gets_the_kept_answer(app, polled):
     assert response.get_json()["error"]["code"] == "render_not_found"
 
 
+def test_a_logged_out_token_gets_no_kept_answer(app, polled):
+    """The kept answer is read in the revocation check's own command: a revoked token is still
+    refused while the copy is there (for the access token and the refresh token of its login)."""
+    client, headers, job_id, poll = polled
+    assert stored(app, job_id) is not None
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    refused = poll()
+    assert refused.status_code == 401, refused.get_json()
+    assert refused.get_json()["error"]["code"] == "token_revoked"
+    assert str(job_id) not in refused.get_data(as_text=True)
+
+
 def test_an_answer_read_before_a_change_is_not_stored_after_it(app, polled):
     _client, _headers, job_id, _poll = polled
     with app.app_context():
