@@ -80,16 +80,33 @@ class ContextFilter(logging.Filter):
         return True
 
 
+_second = (0, "")  # the last whole second formatted, shared by every line within it
+
+
+def timestamp(created: float) -> str:
+    """``created`` as ISO 8601 UTC to the millisecond (``2026-12-05T06:02:56.932+00:00``); the
+    date part is formatted once a second, not once a line."""
+    global _second
+    whole = int(created)
+    micro = round((created - whole) * 1_000_000)  # rounded as datetime.fromtimestamp rounds
+    if micro == 1_000_000:
+        whole, micro = whole + 1, 0
+    second = _second
+    if second[0] != whole:
+        second = _second = (whole, datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{second[1]}.{micro // 1000:03d}+00:00"
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "ts": timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": redact_text(record.getMessage()),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_") and value is not None:
+        for key, value in record.__dict__.items():
+            if value is not None and key not in _STANDARD_ATTRS and key[0] != "_":
                 entry[key] = redact(value, key)
         if record.exc_info:
             entry["exception"] = redact_text(self.formatException(record.exc_info))

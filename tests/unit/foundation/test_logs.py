@@ -58,3 +58,16 @@ def test_the_quick_check_never_skips_a_secret(text):
     for pattern, replacement in SENSITIVE_VALUE:
         every_pattern = pattern.sub(replacement, every_pattern)
     assert redact_text(text) == every_pattern
+
+
+@given(st.floats(min_value=0, max_value=4102444800, allow_nan=False))
+@example(1.9999996)
+@example(1764915776.9329)
+@example(1764915776.0)
+def test_the_timestamp_is_the_datetime_to_the_millisecond(created):
+    from datetime import UTC, datetime
+
+    from app.logs import timestamp
+    expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+    assert timestamp(created) == expected
+    assert timestamp(created) == expected  # the second remembered gives the same text
