@@ -29,6 +29,8 @@ from app.config import INSTANCE_DIR, Config
 from app.errors import register_error_handlers
 from app.extensions import cors, db, jwt, limiter, migrate, redis_client
 from app.logs import configure_logging
+from app.web.cors_vary import CORS_OPTIONS
+from app.web.flask_app import WaveframeFlask
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def create_app(config: Config | Mapping | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app = WaveframeFlask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
     load_config(app, config)
     configure_logging(app)
     init_extensions(app)
@@ -77,4 +79,4 @@ def init_extensions(app: Flask) -> None:
                   expose_headers=["Retry-After", "X-Request-ID", "X-RateLimit-Limit",
                                   "X-RateLimit-Remaining", "X-RateLimit-Reset", "ETag"],
                   allow_headers=["Authorization", "Content-Type", "If-None-Match"],
-                  max_age=600)
+                  max_age=600, **CORS_OPTIONS)
