@@ -162,6 +162,8 @@ def main() -> None:
     parser.add_argument("--polls", type=int, default=2000)
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--dump", metavar="FILE",
+                        help="also write the profile to FILE (pstats format, for callers/callees)")
     parser.add_argument("--parts", action="store_true",
                         help="also the CPU of a poll with one part at a time switched off "
                              "(cProfile inflates small, call-heavy functions such as PyJWT's "
@@ -218,6 +220,8 @@ def main() -> None:
         for _ in range(args.polls):
             client.get(path, headers=headers)
         profiler.disable()
+        if args.dump:
+            profiler.dump_stats(args.dump)
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())

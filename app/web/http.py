@@ -48,9 +48,10 @@ def _before_request():
 
 
 def _start_request():
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    g.request_started = time.perf_counter()
+    incoming = request.environ.get("HTTP_X_REQUEST_ID", "")  # X-Request-ID (REQUEST_ID_HEADER)
+    context = g._get_current_object()  # one look-up of each context object per hook, not one per use
+    context.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    context.request_started = time.perf_counter()
 
 
 def _enforce_https():
@@ -100,11 +101,14 @@ def _security_headers(response):
 
 
 def _log_request(response):
-    started = g.get("request_started")
+    context, current = g._get_current_object(), request._get_current_object()
+    started = context.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-    endpoint = request.url_rule.rule if request.url_rule else None
-    if request.path not in EXEMPT_FROM_HTTPS:
-        log.info("request", extra={"method": request.method, "route": endpoint,
-                                   "status": response.status_code, "duration_ms": duration_ms})
-    observe_request(request.method, endpoint or "unmatched", response.status_code, duration_ms)
+    rule = current.url_rule
+    endpoint = rule.rule if rule else None
+    method, status = current.method, response.status_code
+    if current.path not in EXEMPT_FROM_HTTPS:
+        log.info("request", extra={"method": method, "route": endpoint, "status": status,
+                                   "duration_ms": duration_ms})
+    observe_request(method, endpoint or "unmatched", status, duration_ms)
     return response

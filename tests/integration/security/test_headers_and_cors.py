@@ -175,3 +175,16 @@ def test_api_answers_vary_on_origin_when_cors_is_configured(cors_app, app_ctx):
             assert "Origin" in response.headers.get("Vary", ""), (path, origin)
         preflight_answer = preflight(client, "/api/v1/renders", origin or ALLOWED_ORIGIN, "POST")
         assert "Origin" in preflight_answer.headers.get("Vary", "")
+
+
+def test_a_request_without_an_origin_gets_no_cors_headers(cors_app, app_ctx):
+    """No ``Origin``, no CORS request: nothing is sent back about origins (Flask-CORS's default
+    would name the configured origin to anyone), while ``Vary: Origin`` still is."""
+    client = cors_app.test_client()
+    for path in ("/api/v1/templates", "/api/v1/pricing", "/api/v1/nothing"):
+        response = client.get(path)
+        assert not [name for name in response.headers.keys()
+                    if name.startswith("Access-Control-")], (path, dict(response.headers))
+        assert "Origin" in response.headers.get("Vary", ""), path
+        answered = client.get(path, headers={"Origin": ALLOWED_ORIGIN})
+        assert answered.headers.get("Access-Control-Allow-Origin") == ALLOWED_ORIGIN, path
