@@ -170,6 +170,9 @@ class Config:
         # How long a poll's answer may stay in Redis (app/renders/status_cache.py; every change
         # drops it sooner); 0 reads the database on every poll.
         self.STATUS_CACHE_SECONDS = _int(env, "STATUS_CACHE_SECONDS", 10)
+        # Web processes remember which tokens are not revoked and the kept poll answers until a
+        # message on Redis says they changed (app/web/mirror.py); 0: every request asks Redis.
+        self.LOCAL_MIRROR = _bool(env.get("LOCAL_MIRROR"), True)
 
         # Rendering and limits
         self.CHROMIUM_PATH = env.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -284,6 +287,9 @@ class TestConfig(Config):
         self.SENDGRID_API_KEY = ""
         self.METRICS_TOKEN = ""
         self.METRICS_FLUSH_SECONDS = 0.0  # each request at once; the buffered mode has its tests
+        # No listener thread per test app (TEST_LOCAL_MIRROR=1 turns it on for a whole run); the
+        # mirror has its own tests (tests/integration/renders/test_poll_mirror.py).
+        self.LOCAL_MIRROR = _bool(env.get("TEST_LOCAL_MIRROR"), False)
         self.STORAGE_BACKEND = "local"
         self.LOG_FORMAT = "json"
         for key, value in overrides.items():

@@ -31,8 +31,13 @@ from app.errors import ServiceUnavailable
 from app.extensions import get_redis, read_keys, redis_client
 from app.models import User
 from app.web.auth import prefetch_keys, store_prefetched
+from app.web.mirror import changed, mirror
 
 log = logging.getLogger(__name__)
+
+# How long a process may remember that a token was not revoked (a revocation message drops it
+# sooner; the token's own expiry is checked on every request anyway).
+TOKEN_MEMORY_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,10 @@ def _blocklist_key(jti: str) -> str:
     return redis_client.key("blocklist", jti)
 
 
+def _memory_key(jti: str) -> str:
+    return "token:" + jti
+
+
 def revoke_claims(claims: dict) -> list[str]:
     """Revoke the presented token and, for an access token, the refresh token of its login."""
     now = int(time.time())
@@ -138,6 +147,7 @@ def revoke_claims(claims: dict) -> list[str]:
     except RedisError as exc:
         raise ServiceUnavailable("Logging out is temporarily unavailable; try again.") from exc
     revoked = [jti for jti, ttl in entries if ttl > 0]
+    changed([_memory_key(jti) for jti in revoked])  # every process forgets they were valid
     log.info("tokens_revoked", extra={"count": len(revoked), "token_type": claims.get("type")})
     return revoked
 
@@ -148,18 +158,24 @@ def is_revoked(claims: dict, user) -> bool:
     ``user`` is anything with ``tokens_valid_after`` (the ``User`` row or its cached
     ``AccountState``), or None."""
     ids = [claims["jti"]] + ([claims["rjti"]] if claims.get("rjti") else [])
-    try:
-        extra = prefetch_keys() if has_request_context() else []
-        blocklisted = [_blocklist_key(jti) for jti in ids]
-        # One MGET (a blocklist entry is always the string "1"), with what the view will read
-        # in the same command (app.web.auth), on this thread's own connection (read_keys).
-        values = read_keys(blocklisted + extra)
-        if extra:
-            store_prefetched(extra, values[len(blocklisted):])
-        if any(value is not None for value in values[:len(blocklisted)]):
-            return True
-    except RedisError as exc:  # fail closed: a revoked token must not pass while Redis is away
-        raise ServiceUnavailable("Authentication is temporarily unavailable; try again.") from exc
+    memory, remembered = mirror(), [_memory_key(jti) for jti in ids]
+    # Known unrevoked by this process, with no revocation heard since (app/web/mirror.py).
+    if not all(memory.get(key) is False for key in remembered):
+        ticket = memory.ticket()
+        try:
+            extra = prefetch_keys() if has_request_context() else []
+            blocklisted = [_blocklist_key(jti) for jti in ids]
+            # One MGET (a blocklist entry is always the string "1"), with what the view will
+            # read in the same command (app.web.auth), on this thread's own connection.
+            values = read_keys(blocklisted + extra)
+            if extra:
+                store_prefetched(extra, values[len(blocklisted):])
+            if any(value is not None for value in values[:len(blocklisted)]):
+                return True
+        except RedisError as exc:  # fail closed: a revoked token must not pass without Redis
+            raise ServiceUnavailable("Authentication is temporarily unavailable; try again.") from exc
+        for key in remembered:
+            memory.put(key, False, ticket, TOKEN_MEMORY_SECONDS)
     if user is not None and user.tokens_valid_after is not None:
         issued_us = claims.get("iat_us", int(claims.get("iat", 0)) * 1_000_000)
         if issued_us < _microseconds(user.tokens_valid_after):

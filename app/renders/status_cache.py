@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from app.extensions import get_redis, redis_client
 from app.models import RenderJob, RenderOutput
 from app.web.auth import prefetched, read_with_token_check
+from app.web.mirror import MISSING, changed, mirror
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,10 @@ def _keys(job_id) -> tuple[str, str]:
     return redis_client.key("status", "gen", str(job_id)), redis_client.key("status", "doc", str(job_id))
 
 
+def _memory_key(job_id) -> str:
+    return f"job:{job_id}"
+
+
 def _seconds() -> int:
     return int(current_app.config.get("STATUS_CACHE_SECONDS", 10))
 
@@ -60,19 +65,29 @@ def _seconds() -> int:
 def lookup(user_id: uuid.UUID, job_id: uuid.UUID) -> tuple[bytes | None, bytes | None]:
     """(the stored answer if it is this user's, the job's generation); (None, None) when the copy
     is off or Redis does not answer (then nothing is stored either)."""
-    if _seconds() <= 0:
+    seconds = _seconds()
+    if seconds <= 0:
         return None, None
+    memory = mirror()
+    remembered = memory.get(_memory_key(job_id))
+    if remembered is not MISSING:  # this process read it, and no change was heard since
+        return _owned_by(remembered, user_id), None
+    ticket = memory.ticket()
     gen_key, doc_key = _keys(job_id)
     try:
         stored, generation = prefetched([doc_key, gen_key]) or get_redis().mget(doc_key, gen_key)
     except redis.RedisError:
         return None, None
     if stored is not None:
-        owner, _, body = stored.partition(b"\n")
-        if owner == str(user_id).encode():
-            return body, generation
-        return None, None  # not this user's job: the database says 404, as ever
+        memory.put(_memory_key(job_id), stored, ticket, seconds)
+        return _owned_by(stored, user_id), generation
     return None, generation or b""
+
+
+def _owned_by(stored: bytes, user_id: uuid.UUID) -> bytes | None:
+    """The kept answer if it is this user's job (else None: the database then says 404)."""
+    owner, _, body = stored.partition(b"\n")
+    return body if owner == str(user_id).encode() else None
 
 
 def store(user_id: uuid.UUID, job_id: uuid.UUID, generation: bytes | None, body: bytes) -> None:
@@ -80,11 +95,15 @@ def store(user_id: uuid.UUID, job_id: uuid.UUID, generation: bytes | None, body:
     if generation is None:
         return
     gen_key, doc_key = _keys(job_id)
+    stored = str(user_id).encode() + b"\n" + body
+    ticket = mirror().ticket()
     try:
-        get_redis().eval(_STORE_IF_UNCHANGED, 2, gen_key, doc_key, generation,
-                         str(user_id).encode() + b"\n" + body, _seconds())
+        kept = get_redis().eval(_STORE_IF_UNCHANGED, 2, gen_key, doc_key, generation, stored,
+                                _seconds())
     except redis.RedisError:
-        pass
+        return
+    if kept:  # the job had not changed since the answer was read: this process may keep it too
+        mirror().put(_memory_key(job_id), stored, ticket, _seconds())
 
 
 def forget(job_ids: Iterable[uuid.UUID]) -> None:
@@ -103,6 +122,7 @@ def forget(job_ids: Iterable[uuid.UUID]) -> None:
     except redis.RedisError:
         # The copies then live out STATUS_CACHE_SECONDS at most.
         log.warning("status_cache_forget_failed", extra={"jobs": len(ids)})
+    changed([_memory_key(job_id) for job_id in ids])  # and every web process's memory of them
 
 
 def prefetch(view_args: dict) -> list[str]:
