@@ -128,6 +128,8 @@ def test_a_poll_of_an_unchanged_job_is_one_redis_round_trip(app, polled, monkeyp
     """The copy is read in the same round trip as the token's revocation check."""
     import redis.connection
     _client, _headers, _job_id, poll = polled
+    # Asked of Redis, not of this process's memory (the mirror has test_poll_mirror.py).
+    monkeypatch.setattr(app.extensions["mirror"], "enabled", False)
     sent = []
     original = redis.connection.AbstractConnection.send_packed_command
 
