@@ -86,7 +86,7 @@ def test_a_remembered_poll_asks_redis_nothing(two_processes, monkeypatch):
 
 
 def test_a_logout_applies_at_once_here_and_when_heard_elsewhere(two_processes):
-    first, second, a, b, tokens, headers, job_id = two_processes
+    _first, second, a, b, tokens, headers, job_id = two_processes
     assert a.get(f"/api/v1/renders/{job_id}", headers=headers).status_code == 200  # A remembers too
     jti_key = "token:" + _claims(tokens["access_token"])["jti"]
     assert second.extensions["mirror"].get(jti_key) is False
