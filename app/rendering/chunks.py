@@ -41,7 +41,7 @@ from app.rendering.analysis import Features, analyze_file
 from app.rendering.capture import CaptureSession
 from app.rendering.catalog import asset_names, normalize_config, parse_size
 from app.rendering.errors import RenderCanceled, RenderFailed, RenderTimeout
-from app.rendering.pipeline import ProgressTicker, RenderProgress, feed_stdin, time_left
+from app.rendering.pipeline import ProgressTicker, RenderProgress, disk_full_error, feed_stdin, time_left
 from app.rendering.probe import probe_audio
 from app.rendering.proc import run_tool, stop_process
 from app.rendering.supervision import RenderSupervisor
@@ -270,6 +270,9 @@ def render_segment(
             raise RenderFailed("The renderer stopped responding.", code="render_stalled") from exc
         if should_cancel is not None and not isinstance(exc, RenderCanceled) and should_cancel():
             raise RenderCanceled() from exc
+        out_of_space = disk_full_error(exc, tmp)
+        if out_of_space is not None:
+            raise out_of_space from exc
         raise
     finally:
         job.deadline = min(job.deadline or math.inf, time.monotonic() + 15.0)

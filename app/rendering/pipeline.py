@@ -7,6 +7,7 @@ images to libx264 when VideoEncoder is missing) -> FFmpeg muxes the trimmed audi
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import math
@@ -237,6 +238,9 @@ def render_video(
             raise RenderTimeout() from exc
         if job.stalled:
             raise RenderFailed("The renderer stopped responding.", code="render_stalled") from exc
+        out_of_space = disk_full_error(exc, tmp)
+        if out_of_space is not None:
+            raise out_of_space from exc
         raise
     except Exception as exc:
         if job.timed_out:
@@ -380,6 +384,30 @@ class _Stopwatch:
         now = time.monotonic()
         self.timings[stage] = round(now - self.last, 3)
         self.last = now
+
+
+# A temp disk with less than this free when an FFmpeg step failed ran out of space.
+FULL_DISK_BYTES = 2 * 1024 * 1024
+
+
+def disk_full_error(exc: BaseException, tmp: Path) -> OSError | None:
+    """ENOSPC for an encode that failed on a full temp disk, whatever FFmpeg said.
+
+    The step that hit the full disk is not always the one that reports: the AAC encoder, running
+    in the background, can leave a truncated ``audio.m4a`` and exit cleanly, and the mux then
+    fails with "moov atom not found". The free space is read before the render's files are
+    removed, while the disk is still as full as the failing write found it.
+    """
+    if not isinstance(exc, RenderFailed) or exc.code != "encode_failed":
+        return None
+    try:
+        free = shutil.disk_usage(tmp).free
+    except OSError:
+        return None
+    if free >= FULL_DISK_BYTES:
+        return None
+    return OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)} ({free} bytes free on the temp disk)",
+                   str(tmp))
 
 
 def feed_stdin(ffmpeg, data: bytes) -> None:

@@ -166,7 +166,8 @@ class Mirror:
                         continue
                     self._heard(message)
                     backoff = PING_SECONDS
-            except (redis.RedisError, OSError, ValueError) as exc:
+            except Exception as exc:  # the listener must outlive any failure
+                # (redis-py can raise a TypeError on a socket Redis closed while it polled it)
                 if self._subscribed:
                     log.warning("mirror_listener_lost_redis", extra={"error": type(exc).__name__})
                 self._go_dark()

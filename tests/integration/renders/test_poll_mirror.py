@@ -12,6 +12,7 @@ import time
 import uuid
 
 import pytest
+import redis.client
 import redis.connection
 
 from app.extensions import db
@@ -153,6 +154,27 @@ def test_a_listener_that_hears_nothing_stops_being_trusted(mirrored, monkeypatch
     memory = application.extensions["mirror"]
     monkeypatch.setattr(mirror_module, "TRUST_SECONDS", 0.0)  # as if no pong came back in time
     assert not memory.live() and memory.get("token:x") is MISSING
+
+
+def test_the_listener_survives_any_error_and_subscribes_again(mirrored, monkeypatch):
+    """Found by `make chaos` (Redis restarted under a live listener): redis-py raised a
+    TypeError from a socket Redis had closed, which killed the thread for good."""
+    application = mirrored()
+    memory = application.extensions["mirror"]
+    wait_for(lambda: _live(application), timeout=5, interval=0.01, message="subscribed")
+    original, raised = redis.client.PubSub.get_message, []
+
+    def failing_once(self, *args, **kwargs):
+        if not raised:
+            raised.append(True)
+            raise TypeError("argument must be an int, or have a fileno() method.")
+        return original(self, *args, **kwargs)
+    monkeypatch.setattr(redis.client.PubSub, "get_message", failing_once)
+    wait_for(lambda: raised and not memory.live(), timeout=2, interval=0.005,
+             message="the failure dropped the trust")
+    wait_for(lambda: memory.live(), timeout=5, interval=0.01, message="subscribed again")
+    assert memory._thread.is_alive()
+    assert memory.put("job:1", b"kept", memory.ticket(), 10) and memory.get("job:1") == b"kept"
 
 
 def test_a_read_overtaken_by_a_change_is_not_kept(mirrored):

@@ -78,3 +78,28 @@ def test_user_facing_errors_never_expose_internals():
     assert user_facing_error(StorageError, StorageError("503"))[0] == "storage_unavailable"
     code, message = user_facing_error(KeyError, KeyError("secret internal detail"))
     assert code == "render_failed" and "secret" not in message
+
+
+def test_an_encode_that_failed_on_a_full_temp_disk_is_disk_full(tmp_path, monkeypatch):
+    """Found by `make chaos` (temp disk full, 1 in 10): the background AAC encoder left a
+    truncated audio.m4a and exited cleanly, the mux then failed with "moov atom not found" and
+    the user read "could not be encoded" instead of "ran out of disk space"."""
+    import shutil
+    from collections import namedtuple
+
+    from app.rendering import pipeline
+    usage = namedtuple("usage", "total used free")
+    failed = RenderFailed("The video could not be encoded.", code="encode_failed",
+                          detail="audio.m4a: moov atom not found")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(256 << 20, (256 << 20) - 4096, 4096))
+    error = pipeline.disk_full_error(failed, tmp_path)
+    assert error is not None
+    try:
+        raise error from failed
+    except OSError as raised:
+        assert user_facing_error(OSError, raised)[0] == "disk_full"
+    other = RenderFailed("The browser crashed.", code="browser_crashed")
+    assert pipeline.disk_full_error(other, tmp_path) is None  # only a failed encode
+    monkeypatch.setattr(shutil, "disk_usage", lambda _path: usage(256 << 20, 0, 256 << 20))
+    assert pipeline.disk_full_error(failed, tmp_path) is None  # room left: a real encode error
+    assert user_facing_error(RenderFailed, failed)[0] == "encode_failed"
