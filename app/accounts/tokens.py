@@ -169,7 +169,7 @@ def is_revoked(claims: dict, user) -> bool:
             # read in the same command (app.web.auth), on this thread's own connection.
             values = read_keys(blocklisted + extra)
             if extra:
-                store_prefetched(extra, values[len(blocklisted):])
+                store_prefetched(extra, values[len(blocklisted):], ticket)
             if any(value is not None for value in values[:len(blocklisted)]):
                 return True
         except RedisError as exc:  # fail closed: a revoked token must not pass without Redis

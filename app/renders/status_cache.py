@@ -72,14 +72,20 @@ def lookup(user_id: uuid.UUID, job_id: uuid.UUID) -> tuple[bytes | None, bytes |
     remembered = memory.get(_memory_key(job_id))
     if remembered is not MISSING:  # this process read it, and no change was heard since
         return _owned_by(remembered, user_id), None
-    ticket = memory.ticket()
     gen_key, doc_key = _keys(job_id)
-    try:
-        stored, generation = prefetched([doc_key, gen_key]) or get_redis().mget(doc_key, gen_key)
-    except redis.RedisError:
-        return None, None
+    # The ticket is taken before the read: the token check's, when it read these keys for us.
+    found = prefetched([doc_key, gen_key])
+    if found is not None:
+        (stored, generation), ticket = found
+    else:
+        ticket = memory.ticket()
+        try:
+            stored, generation = get_redis().mget(doc_key, gen_key)
+        except redis.RedisError:
+            return None, None
     if stored is not None:
-        memory.put(_memory_key(job_id), stored, ticket, seconds)
+        if ticket is not None:
+            memory.put(_memory_key(job_id), stored, ticket, seconds)
         return _owned_by(stored, user_id), generation
     return None, generation or b""
 

@@ -45,16 +45,19 @@ def prefetch_keys() -> list[str]:
     return keys(request.view_args or {}) if keys else []
 
 
-def store_prefetched(keys: list[str], values: list) -> None:
-    request.environ[_PREFETCHED] = dict(zip(keys, values, strict=True))
+def store_prefetched(keys: list[str], values: list, ticket=None) -> None:
+    """Keep what the token check read for the view, with the mirror's ticket taken before the
+    read (app/web/mirror.py: what was read before a change heard since is not remembered)."""
+    request.environ[_PREFETCHED] = (dict(zip(keys, values, strict=True)), ticket)
 
 
-def prefetched(keys: list[str]) -> list | None:
-    """The values of ``keys`` read with this request's token check, or None when they were not."""
+def prefetched(keys: list[str]) -> tuple[list, object] | None:
+    """(the values of ``keys`` read with this request's token check, the ticket taken before
+    that read), or None when they were not read."""
     found = request.environ.get(_PREFETCHED) if has_request_context() else None
-    if found is None or any(key not in found for key in keys):
+    if found is None or any(key not in found[0] for key in keys):
         return None
-    return [found[key] for key in keys]
+    return [found[0][key] for key in keys], found[1]
 
 
 def auth_required(*, fresh: bool = False, refresh: bool = False, optional: bool = False,

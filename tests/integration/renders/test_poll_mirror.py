@@ -189,6 +189,25 @@ def test_a_read_overtaken_by_a_change_is_not_kept(mirrored):
     assert memory.get("job:1") == b"new"
 
 
+def test_an_answer_the_token_check_read_before_a_change_is_not_remembered(mirrored):
+    """The poll's kept answer is read with the token check; a change heard between that read
+    and the view must void it, so the ticket is the one taken before the token check's read."""
+    from app.renders import status_cache
+    from app.web.auth import store_prefetched
+    application = mirrored()
+    wait_for(lambda: _live(application), timeout=5, interval=0.01, message="subscribed")
+    memory = application.extensions["mirror"]
+    owner, job_id = uuid.uuid4(), uuid.uuid4()
+    gen_key, doc_key = status_cache._keys(job_id)
+    with application.test_request_context("/"):
+        ticket = memory.ticket()  # the token check reads the kept answer...
+        store_prefetched([doc_key, gen_key], [str(owner).encode() + b"\n{}", b"1"], ticket)
+        status_cache.forget([job_id])  # ...the job changes and this process hears of it...
+        body, _generation = status_cache.lookup(owner, job_id)  # ...then the view runs
+    assert body == b"{}"  # this answer was read before the change: it may be given once
+    assert memory.get(f"job:{job_id}") is MISSING  # but not remembered
+
+
 def test_entries_live_their_seconds_and_are_bounded(mirrored, monkeypatch):
     application = mirrored()
     wait_for(lambda: _live(application), timeout=5, interval=0.01, message="subscribed")
