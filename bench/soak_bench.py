@@ -22,6 +22,7 @@ import argparse
 import http.client
 import json
 import random
+import struct
 import sys
 import threading
 import time
@@ -93,14 +94,23 @@ def client_loop(port: int, token: str, job_id: str, traffic: Traffic, pause: flo
 def uploader_loop(port: int, token: str, email: str, audio: Path, traffic: Traffic, every: float,
                   created: list[str]) -> None:
     next_login = time.monotonic() + 60
+    pcm = bytearray(audio.read_bytes())
+    uploads = 0
     while not traffic.stop.is_set():
+        # A new track each time: the same bytes again would be the render the user already has
+        # (the render cache answers 200 with that job), not a new render.
+        uploads += 1
+        pcm[-4:] = struct.pack("<hh", uploads % 30000, uploads % 30000)  # the last stereo sample
+        track = audio.with_name(f"upload-{uploads}.wav")
+        track.write_bytes(pcm)
         try:
-            status, body = upload_render(port, token, audio, RENDER_CONFIG, timeout=120)
+            status, body = upload_render(port, token, track, RENDER_CONFIG, timeout=120)
             ok = status == 201
             traffic.record(ok, f"POST /api/v1/renders -> {status} {str(body)[:120]}")
         except OSError as exc:
             ok = False
             traffic.record(False, f"POST /api/v1/renders -> {type(exc).__name__}")
+        track.unlink(missing_ok=True)
         if ok:
             created.append(body["id"])
         if time.monotonic() > next_login:
