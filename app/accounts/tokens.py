@@ -31,7 +31,7 @@ from app.errors import ServiceUnavailable
 from app.extensions import get_redis, read_keys, redis_client
 from app.models import User
 from app.web.auth import prefetch_keys, store_prefetched
-from app.web.mirror import changed, mirror
+from app.web.mirror import mirror
 
 log = logging.getLogger(__name__)
 
@@ -138,16 +138,21 @@ def revoke_claims(claims: dict) -> list[str]:
     entries = [(claims["jti"], int(claims.get("exp", now)) - now)]
     if claims.get("rjti"):
         entries.append((claims["rjti"], int(claims.get("rexp", now)) - now))
+    revoked = [jti for jti, ttl in entries if ttl > 0]
+    memory, remembered = mirror(), [_memory_key(jti) for jti in revoked]
     try:
         with get_redis().pipeline() as pipe:
             for jti, ttl in entries:
                 if ttl > 0:
                     pipe.set(_blocklist_key(jti), "1", ex=ttl)
+            # every web process forgets they were valid: the message goes in the same MULTI as
+            # the blocklist entries, so there is never one without the other
+            memory.announce(pipe, remembered)
             pipe.execute()
     except RedisError as exc:
         raise ServiceUnavailable("Logging out is temporarily unavailable; try again.") from exc
-    revoked = [jti for jti, ttl in entries if ttl > 0]
-    changed([_memory_key(jti) for jti in revoked])  # every process forgets they were valid
+    finally:
+        memory.dropped(remembered)
     log.info("tokens_revoked", extra={"count": len(revoked), "token_type": claims.get("type")})
     return revoked
 

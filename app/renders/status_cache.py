@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from app.extensions import get_redis, redis_client
 from app.models import RenderJob, RenderOutput
 from app.web.auth import prefetched, read_with_token_check
-from app.web.mirror import MISSING, changed, mirror
+from app.web.mirror import MISSING, mirror
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ def forget(job_ids: Iterable[uuid.UUID]) -> None:
     ids = {str(job_id) for job_id in job_ids if job_id is not None}
     if not ids:
         return
+    memory, remembered = mirror(), [_memory_key(job_id) for job_id in ids]
     try:
         with get_redis().pipeline(transaction=False) as pipe:
             for job_id in ids:
@@ -124,11 +125,13 @@ def forget(job_ids: Iterable[uuid.UUID]) -> None:
                 pipe.incr(gen_key)
                 pipe.expire(gen_key, GENERATION_SECONDS)
                 pipe.delete(doc_key)
+            memory.announce(pipe, remembered)  # every web process's memory of them, after them
             pipe.execute()
     except redis.RedisError:
         # The copies then live out STATUS_CACHE_SECONDS at most.
         log.warning("status_cache_forget_failed", extra={"jobs": len(ids)})
-    changed([_memory_key(job_id) for job_id in ids])  # and every web process's memory of them
+    finally:
+        memory.dropped(remembered)
 
 
 def prefetch(view_args: dict) -> list[str]:

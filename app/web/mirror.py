@@ -9,9 +9,10 @@ So each web process keeps what it read, and every change is announced:
 
 - **What changes announces itself.** Revoking tokens (``app.accounts.tokens.revoke_claims``) and
   forgetting a job's kept answer (``status_cache.forget``, after every commit that touched the
-  job) call :func:`changed`: the entries are dropped in this process at once, then the keys are
-  published on one Redis channel (``<REDIS_KEY_PREFIX>changed:<db>``) that every web process listens
-  to from a thread of its own.
+  job) publish the keys on one Redis channel (``<REDIS_KEY_PREFIX>changed:<db>``) in the same
+  pipeline as the writes themselves (:meth:`Mirror.announce`: never a write without its message),
+  then drop the entries in this process (:meth:`Mirror.dropped`); every web process listens to
+  the channel from a thread of its own.
 - **Nothing is trusted without a live listener.** An entry is used only while this process's
   listener is subscribed and has heard from Redis within ``TRUST_SECONDS`` (it pings every
   ``PING_SECONDS``). When the connection drops or goes quiet, everything remembered is dropped
@@ -105,14 +106,27 @@ class Mirror:
 
     def changed(self, keys: list[str]) -> None:
         """Drop ``keys`` here now and have every other process drop them (best effort: a
-        process that misses the message has lost its connection and so trusts nothing)."""
+        process that misses the message has lost its connection and so trusts nothing). A
+        change written to Redis should rather announce itself in the same pipeline
+        (:meth:`announce`), so the write never lands without its message."""
         if not keys:
             return
-        self._drop(keys)
         try:
             self._redis.publish(self.channel, "\n".join(keys))
         except redis.RedisError:
             log.warning("mirror_publish_failed", extra={"keys": len(keys)})
+        self._drop(keys)
+
+    def announce(self, pipe, keys: list[str]) -> None:
+        """Queue the message on ``pipe``, after the writes it announces; call :meth:`dropped`
+        once the pipeline has run (or failed)."""
+        if keys:
+            pipe.publish(self.channel, "\n".join(keys))
+
+    def dropped(self, keys: list[str]) -> None:
+        """This process forgets ``keys`` now (the others when the announced message arrives)."""
+        if keys:
+            self._drop(keys)
 
     def _drop(self, keys) -> None:
         with self._lock:
@@ -206,7 +220,3 @@ def mirror() -> Mirror:
     """This app's mirror (with ``LOCAL_MIRROR=0`` it remembers nothing but still announces)."""
     return current_app.extensions["mirror"]
 
-
-def changed(keys: list[str]) -> None:
-    """Announce that what ``keys`` name changed, here and in every other process."""
-    mirror().changed(keys)

@@ -105,6 +105,22 @@ def test_a_logout_applies_at_once_here_and_when_heard_elsewhere(two_processes):
     assert heard_after < 1.0, heard_after
 
 
+def test_a_revocation_and_its_message_are_one_transaction(two_processes, monkeypatch):
+    """The blocklist entries and the message go to Redis in one MULTI/EXEC: a logout can never
+    land without every process hearing of it (nor be heard of without landing)."""
+    _first, _second, a, _b, _tokens, headers, _job_id = two_processes
+    sent = _counting_commands(monkeypatch)
+    assert a.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    with_message = [packet for packet in sent if b"PUBLISH" in _flat(packet)]
+    assert len(with_message) == 1, sent
+    packet = _flat(with_message[0])
+    assert packet.index(b"MULTI") < packet.index(b"SET") < packet.index(b"PUBLISH") < packet.index(b"EXEC")
+
+
+def _flat(packet) -> bytes:
+    return b"".join(packet) if isinstance(packet, list | tuple) else bytes(packet)
+
+
 def test_a_job_changed_elsewhere_shows_once_heard(two_processes):
     first, second, _a, b, _tokens, headers, job_id = two_processes
     assert second.extensions["mirror"].get(f"job:{job_id}") is not MISSING
