@@ -13,7 +13,6 @@ import uuid
 
 import pytest
 import redis.client
-import redis.connection
 
 from app.extensions import db
 from app.models import RenderJob, RenderStatus
@@ -22,6 +21,7 @@ from app.web.mirror import MISSING
 from tests.integration.accounts.conftest import STRONG_PASSWORD
 from tests.integration.renders.conftest import upload
 from tests.support.private_redis import PrivateRedis
+from tests.support.redis_packets import record_packets
 from tests.support.worker_process import wait_for
 
 
@@ -66,21 +66,10 @@ def two_processes(mirrored, media, render_tmp):
     return first, second, a, b, tokens, headers, job_id
 
 
-def _counting_commands(monkeypatch) -> list:
-    sent = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def counting(self, command, check_health=True):
-        sent.append(command)
-        return original(self, command, check_health)
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
-    return sent
-
-
 def test_a_remembered_poll_asks_redis_nothing(two_processes, monkeypatch):
     _first, second, _a, b, _tokens, headers, job_id = two_processes
     monkeypatch.setattr(second.extensions["metrics_store"], "flush_seconds", 30)  # batched, as served
-    sent = _counting_commands(monkeypatch)
+    sent = record_packets(monkeypatch)
     polled = b.get(f"/api/v1/renders/{job_id}", headers=headers)
     assert polled.status_code == 200 and polled.get_json()["id"] == job_id
     assert sent == []
@@ -109,7 +98,7 @@ def test_a_revocation_and_its_message_are_one_transaction(two_processes, monkeyp
     """The blocklist entries and the message go to Redis in one MULTI/EXEC: a logout can never
     land without every process hearing of it (nor be heard of without landing)."""
     _first, _second, a, _b, _tokens, headers, _job_id = two_processes
-    sent = _counting_commands(monkeypatch)
+    sent = record_packets(monkeypatch)
     assert a.post("/api/v1/auth/logout", headers=headers).status_code == 204
     with_message = [packet for packet in sent if b"PUBLISH" in _flat(packet)]
     assert len(with_message) == 1, sent

@@ -13,6 +13,7 @@ from app.renders import status_cache
 from app.renders.execution import record_progress
 from tests.integration.accounts.conftest import STRONG_PASSWORD
 from tests.integration.renders.conftest import upload
+from tests.support.redis_packets import record_packets
 
 
 @pytest.fixture
@@ -126,17 +127,10 @@ def test_with_the_copy_off_nothing_is_kept(app, polled, monkeypatch):
 
 def test_a_poll_of_an_unchanged_job_is_one_redis_round_trip(app, polled, monkeypatch):
     """The copy is read in the same round trip as the token's revocation check."""
-    import redis.connection
     _client, _headers, _job_id, poll = polled
     # Asked of Redis, not of this process's memory (the mirror has test_poll_mirror.py).
     monkeypatch.setattr(app.extensions["mirror"], "enabled", False)
-    sent = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def counting(self, command, check_health=True):
-        sent.append(command)
-        return original(self, command, check_health)
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    sent = record_packets(monkeypatch)
     monkeypatch.setattr(app.extensions["metrics_store"], "flush_seconds", 30)  # batched, as served
     assert poll().status_code == 200
     sent.clear()
