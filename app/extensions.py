@@ -71,22 +71,18 @@ def read_keys(keys: list[str]) -> list[bytes | None]:
     The same command through the client costs twice the round trip itself in CPU (redis-py's
     pool lock, its per-command connection checks and metrics: 0.07 ms against 0.04 ms on this
     machine, ``bench/profile_poll.py``). The connection is made with the pool's own settings,
-    once per thread and process; one that fails is dropped and the command tried once more on a
-    new one (Redis restarted since the last request), then the error is raised.
+    once per thread and process; when the command fails on it, it is reconnected and the command
+    tried once more (Redis restarted since the last request), then the error is raised.
     """
-    pool = get_redis().connection_pool
-    pinned = _pinned
-    for attempt in (1, 2):
-        connection = pinned.connection
-        if connection is None or pinned.pool is not pool or pinned.pid != os.getpid():
-            connection = pool.connection_class(**pool.connection_kwargs)
-            pinned.connection, pinned.pool, pinned.pid = connection, pool, os.getpid()
-        try:
-            connection.send_command("MGET", *keys)
-            return connection.read_response()
-        except (redis.ConnectionError, redis.TimeoutError, OSError):
-            connection.disconnect()
-            pinned.connection = None
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    pool, pinned = get_redis().connection_pool, _pinned
+    if pinned.connection is None or pinned.pool is not pool or pinned.pid != os.getpid():
+        pinned.connection = pool.connection_class(**pool.connection_kwargs)
+        pinned.pool, pinned.pid = pool, os.getpid()
+    connection = pinned.connection
+    try:
+        connection.send_command("MGET", *keys)
+        return connection.read_response()
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        connection.disconnect()  # sending again connects again
+        connection.send_command("MGET", *keys)
+        return connection.read_response()

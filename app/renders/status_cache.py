@@ -18,7 +18,8 @@ answer read before a change can never be stored after that change was forgotten.
 which also bounds the one field written without a forget (the render watcher's heartbeat
 stamping ``progress_updated_at``). The copy holds the owner's id next to the answer; another
 user's token gets the same 404 as before. Without Redis, polls read the database as they did
-before the copy existed.
+before the copy existed. Each web process also remembers the copies it read until a change is
+announced (``app/web/mirror.py``): a repeated poll then asks Redis nothing.
 """
 
 from __future__ import annotations
@@ -84,8 +85,7 @@ def lookup(user_id: uuid.UUID, job_id: uuid.UUID) -> tuple[bytes | None, bytes |
         except redis.RedisError:
             return None, None
     if stored is not None:
-        if ticket is not None:
-            memory.put(_memory_key(job_id), stored, ticket, seconds)
+        memory.put(_memory_key(job_id), stored, ticket, seconds)
         return _owned_by(stored, user_id), generation
     return None, generation or b""
 
@@ -101,15 +101,15 @@ def store(user_id: uuid.UUID, job_id: uuid.UUID, generation: bytes | None, body:
     if generation is None:
         return
     gen_key, doc_key = _keys(job_id)
-    stored = str(user_id).encode() + b"\n" + body
-    ticket = mirror().ticket()
+    stored, seconds = str(user_id).encode() + b"\n" + body, _seconds()
+    memory = mirror()
+    ticket = memory.ticket()
     try:
-        kept = get_redis().eval(_STORE_IF_UNCHANGED, 2, gen_key, doc_key, generation, stored,
-                                _seconds())
+        kept = get_redis().eval(_STORE_IF_UNCHANGED, 2, gen_key, doc_key, generation, stored, seconds)
     except redis.RedisError:
         return
     if kept:  # the job had not changed since the answer was read: this process may keep it too
-        mirror().put(_memory_key(job_id), stored, ticket, _seconds())
+        memory.put(_memory_key(job_id), stored, ticket, seconds)
 
 
 def forget(job_ids: Iterable[uuid.UUID]) -> None:

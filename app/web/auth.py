@@ -45,7 +45,7 @@ def prefetch_keys() -> list[str]:
     return keys(request.view_args or {}) if keys else []
 
 
-def store_prefetched(keys: list[str], values: list, ticket=None) -> None:
+def store_prefetched(keys: list[str], values: list, ticket) -> None:
     """Keep what the token check read for the view, with the mirror's ticket taken before the
     read (app/web/mirror.py: what was read before a change heard since is not remembered)."""
     request.environ[_PREFETCHED] = (dict(zip(keys, values, strict=True)), ticket)

@@ -115,7 +115,7 @@ class Mirror:
             self._redis.publish(self.channel, "\n".join(keys))
         except redis.RedisError:
             log.warning("mirror_publish_failed", extra={"keys": len(keys)})
-        self._drop(keys)
+        self.dropped(keys)
 
     def announce(self, pipe, keys: list[str]) -> None:
         """Queue the message on ``pipe``, after the writes it announces; call :meth:`dropped`
@@ -143,9 +143,7 @@ class Mirror:
             if self._pid == os.getpid():
                 return
             self._pid = os.getpid()  # after a fork: the parent's thread and memory are not ours
-            self._subscribed = False
-            self._entries.clear()
-            self._epoch += 1
+            self._start_over(subscribed=False)
             self._stopping = threading.Event()
             self._thread = threading.Thread(target=self._listen, name="mirror-listener",
                                             daemon=True)
@@ -159,9 +157,13 @@ class Mirror:
 
     def _go_dark(self) -> None:
         with self._lock:
-            self._subscribed = False
-            self._epoch += 1
-            self._entries.clear()
+            self._start_over(subscribed=False)
+
+    def _start_over(self, *, subscribed: bool) -> None:
+        """Forget everything and void every ticket taken so far (the caller holds the lock)."""
+        self._entries.clear()
+        self._epoch += 1
+        self._subscribed = subscribed
 
     def _listen(self) -> None:
         backoff = PING_SECONDS
@@ -196,10 +198,8 @@ class Mirror:
         kind = message.get("type")
         if kind == "subscribe":
             with self._lock:
-                self._entries.clear()
-                self._epoch += 1
                 self._heard_at = time.monotonic()
-                self._subscribed = True
+                self._start_over(subscribed=True)
             return
         if kind == "message":
             data = message.get("data") or b""
