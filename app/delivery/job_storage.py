@@ -4,8 +4,9 @@ deleting every one of them.
     uploads/<user>/<job>/audio.<ext>      the uploaded audio
     uploads/<user>/<job>/<name>.png       each uploaded image (background, cover, logo)
     uploads/<user>/<job>/chunks/<attempt>/ a chunked render's shared work: ``features.bin``,
-                                          ``plan.json`` and ``segment-<n>-<k>.mp4`` (deleted
-                                          after the join, on cancel and on failure)
+                                          ``plan.json``, ``audio.m4a`` and
+                                          ``segment-<n>-<k>.mp4`` (deleted after the join, on
+                                          cancel and on failure)
     renders/<user>/<job>.mp4              the finished video (the first format of an order)
     renders/<user>/<job>.<WxH>.mp4        each further format of an order of several
 
@@ -42,6 +43,11 @@ def chunk_features_key(user_id, job_id, attempt: int) -> str:
 
 def chunk_plan_key(user_id, job_id, attempt: int) -> str:
     return f"{chunks_prefix(user_id, job_id, attempt)}plan.json"
+
+
+def chunk_audio_key(user_id, job_id, attempt: int) -> str:
+    """The trimmed audio, encoded once beside the chunks, that the join copies."""
+    return f"{chunks_prefix(user_id, job_id, attempt)}audio.m4a"
 
 
 def segment_key(user_id, job_id, attempt: int, position: int, enqueues: int) -> str:

@@ -28,6 +28,7 @@ import logging
 import math
 import multiprocessing
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
@@ -40,7 +41,7 @@ from app.rendering import encode
 from app.rendering.analysis import Features, analyze_file
 from app.rendering.capture import CaptureSession
 from app.rendering.catalog import asset_names, normalize_config, parse_size
-from app.rendering.errors import RenderCanceled, RenderFailed, RenderTimeout
+from app.rendering.errors import AudioUnsupported, RenderCanceled, RenderFailed, RenderTimeout
 from app.rendering.pipeline import ProgressTicker, RenderProgress, disk_full_error, feed_stdin, time_left
 from app.rendering.probe import probe_audio
 from app.rendering.proc import run_tool, stop_process
@@ -104,11 +105,22 @@ def is_chunked(seconds: float, chunk_seconds: float) -> bool:
 
 # --- the analysis, once -----------------------------------------------------------------------
 def analyze_once(
-    audio_path, raw_config: dict, assets: dict[str, Path] | None, workdir: Path, *, on_process=None
+    audio_path,
+    raw_config: dict,
+    assets: dict[str, Path] | None,
+    workdir: Path,
+    *,
+    on_process=None,
+    on_config: Callable[[dict], None] | None = None,
 ) -> tuple[dict, Features]:
-    """Probe and analyse the (trimmed) audio: the final config and the features of every frame."""
+    """Probe and analyse the (trimmed) audio: the final config and the features of every frame.
+
+    ``on_config`` is called with the final config before the analysis starts (to start work that
+    needs only the config, such as the audio encode)."""
     info = probe_audio(Path(audio_path))
     config = normalize_config(raw_config, audio_duration=info.duration, available_assets=set(assets or {}))
+    if on_config is not None:
+        on_config(config)
     features = analyze_file(
         audio_path,
         Path(workdir) / "features.bin",
@@ -298,6 +310,75 @@ class JoinResult:
     size_bytes: int
 
 
+# --- the audio, once ---------------------------------------------------------------------------
+def start_track_audio(audio_path, config: dict, out_path: Path):
+    """Start encoding the trimmed audio of ``config`` to AAC (``out_path``), in the background."""
+    info = probe_audio(Path(audio_path))
+    return encode.start_audio(
+        Path(audio_path),
+        Path(out_path),
+        trim_start=float(config["trim_start"]),
+        duration=float(config["trim_end"]) - float(config["trim_start"]),
+        channels=info.channels,
+    )
+
+
+def encode_track_audio(
+    audio_path,
+    config: dict,
+    out_path,
+    *,
+    timeout: float = 600,
+    should_cancel: Callable[[], bool] | None = None,
+) -> Path:
+    """Encode the trimmed audio once, as the join muxes it, and check its length.
+
+    A chunked render on RQ runs this in its own job beside the chunks, so the join only copies the
+    stream. Raises :class:`RenderCanceled` (the encoder stopped) when ``should_cancel`` says so,
+    :class:`RenderFailed` when FFmpeg fails or the result is not ``trim_end - trim_start`` long
+    within one frame, ENOSPC when the temp disk filled up.
+    """
+    out_path = Path(out_path)
+    deadline = time.monotonic() + timeout
+    proc = start_track_audio(audio_path, config, out_path)
+    try:
+        while True:
+            try:
+                proc.wait(timeout=0.25)
+                break
+            except subprocess.TimeoutExpired:
+                if should_cancel is not None and should_cancel():
+                    raise RenderCanceled() from None
+                if time.monotonic() > deadline:
+                    raise RenderFailed(code="encode_timeout", detail="the audio encoder did not finish") \
+                        from None
+        try:
+            encode.finish_process(proc, timeout=1)
+        except RenderFailed as exc:
+            out_of_space = disk_full_error(exc, out_path.parent)
+            if out_of_space is not None:
+                raise out_of_space from exc
+            raise
+        check_track_audio(out_path, config)
+        return out_path
+    finally:
+        stop_process(proc)
+
+
+def check_track_audio(path: Path, config: dict) -> None:
+    """The encoded audio lasts the render's trimmed length, within one frame."""
+    expected = float(config["trim_end"]) - float(config["trim_start"])
+    try:
+        found = probe_audio(Path(path)).duration
+    except AudioUnsupported as exc:
+        raise RenderFailed("The video could not be encoded.", code="encode_failed",
+                           detail=f"encoded audio unreadable: {exc}") from exc
+    if abs(found - expected) > 1.0 / int(config["fps"]):
+        raise RenderFailed("The video could not be encoded.", code="encode_failed",
+                           detail=f"encoded audio lasts {found:.3f} s, expected {expected:.3f} s")
+
+
+# --- the join ---------------------------------------------------------------------------------
 def join_segments(
     segments: list[Path],
     audio_path,
@@ -307,9 +388,12 @@ def join_segments(
     frame_count: int,
     workdir: Path | None = None,
     timeout: float = 600,
+    encoded_audio: Path | None = None,
 ) -> JoinResult:
     """Concatenate the segments (in order) without re-encoding and mux the trimmed audio once.
 
+    ``encoded_audio``: the trimmed audio already encoded (:func:`encode_track_audio`), copied
+    as it is; without it the audio is encoded here, beside the segments' checks.
     Checks the result: exactly ``frame_count`` frames, audio and video within one frame.
     """
     if not segments:
@@ -319,16 +403,13 @@ def join_segments(
     tmp = Path(tempfile.mkdtemp(prefix="waveframe-join-", dir=workdir))
     audio = None
     try:
-        info = probe_audio(Path(audio_path))
         duration = float(config["trim_end"]) - float(config["trim_start"])
-        audio_m4a = tmp / "audio.m4a"
-        audio = encode.start_audio(
-            Path(audio_path),
-            audio_m4a,
-            trim_start=float(config["trim_start"]),
-            duration=duration,
-            channels=info.channels,
-        )
+        if encoded_audio is not None:
+            audio_m4a = Path(encoded_audio)
+            check_track_audio(audio_m4a, config)  # never another attempt's or trim's audio
+        else:
+            audio_m4a = tmp / "audio.m4a"
+            audio = start_track_audio(audio_path, config, audio_m4a)
         listing = tmp / "segments.txt"
         lines = ["ffconcat version 1.0"]
         counted = 0
@@ -342,7 +423,8 @@ def join_segments(
                 code="segments_incomplete", detail=f"segments hold {counted} frames, expected {frame_count}"
             )
         listing.write_text("\n".join(lines) + "\n")
-        encode.finish_process(audio, timeout=timeout)
+        if audio is not None:
+            encode.finish_process(audio, timeout=timeout)
         staged = tmp / "output.mp4"
         result = run_tool(encode.concat_mux_command(listing, audio_m4a, staged, fps=fps), timeout=timeout)
         if result.returncode != 0:
@@ -418,10 +500,12 @@ def render_chunked(
     assets = {name: Path(p) for name, p in (assets or {}).items()}
     tmp = Path(tempfile.mkdtemp(prefix="waveframe-chunked-", dir=workdir))
     context = multiprocessing.get_context("spawn")  # no fork of a process with Playwright threads
+    audio = None
     try:
         if progress:
             progress(RenderProgress(0, 0, 0.0, None, "analysis"))
         config, features = analyze_once(audio_path, config, assets, tmp)
+        audio = start_track_audio(audio_path, config, tmp / "audio.m4a")  # beside the chunks
         ranges = split_frames(features.frame_count, int(config["fps"]), chunk_seconds)
         total = features.frame_count
         counters = context.Array("q", len(ranges), lock=False)
@@ -476,7 +560,10 @@ def render_chunked(
                 raise
         if progress:
             progress(RenderProgress(total, total, 99.0, 1.0, "mux"))
-        joined = join_segments(segments, audio_path, config, output_path, frame_count=total, workdir=tmp)
+        encode.finish_process(audio, timeout=600)
+        check_track_audio(tmp / "audio.m4a", config)
+        joined = join_segments(segments, audio_path, config, output_path, frame_count=total, workdir=tmp,
+                               encoded_audio=tmp / "audio.m4a")
         if progress:
             progress(RenderProgress(total, total, 100.0, 0.0, "done"))
         wall = time.monotonic() - started
@@ -491,6 +578,8 @@ def render_chunked(
             [results[r.index].wall_seconds for r in ranges],
         )
     finally:
+        if audio is not None:
+            stop_process(audio)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

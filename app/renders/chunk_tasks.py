@@ -2,8 +2,14 @@
 and the join. The rules they follow are in ``app/renders/chunking.py``.
 
     render-<job>-<n>              plan_chunks_task   claims the row like render_job_task
+    render-<job>-<n>-audio        encode_audio_task  the trimmed audio to AAC, once, beside the
+                                                     analysis and the chunks
     render-<job>-<n>-c<i>-<k>     render_chunk_task  frames of chunk i, k-th RQ job of it
     render-<job>-<n>-join         join_chunks_task   concat, audio, upload, complete
+
+The audio job takes the AAC encode off the render's serial path (it was most of the join's
+time): another worker runs it while the plan analyses. It is an optimisation, not a step: when
+its object is missing (it failed, or has not finished) the join encodes the audio itself.
 
 A chunk that fails is retried alone by RQ (its own ``Retry``); when its retries are spent the
 whole job fails and every other chunk stops. A chunk task sees a cancel through the same watcher
@@ -24,8 +30,9 @@ from flask import current_app, has_app_context
 from rq import get_current_job
 
 from app.adapters import get_storage
-from app.adapters.storage import StorageError
+from app.adapters.storage import StorageError, StorageNotFound
 from app.delivery.job_storage import (
+    chunk_audio_key,
     chunk_features_key,
     chunk_plan_key,
     image_key,
@@ -39,6 +46,7 @@ from app.rendering.catalog import asset_names
 from app.rendering.chunks import (
     FrameRange,
     analyze_once,
+    encode_track_audio,
     features_meta,
     join_segments,
     load_features,
@@ -93,7 +101,8 @@ def plan_chunks_task(render_job_id: str, attempt: int) -> str | None:
     with scratch_dir("work", prefix=f"{job.id}-") as workdir:
         audio_path = storage.download_to(job.audio_key, workdir / f"input{Path(job.audio_key).suffix}")
         assets = _download_inputs(job, job.config, workdir)
-        config, features = analyze_once(audio_path, job.config, assets, workdir)
+        config, features = analyze_once(audio_path, job.config, assets, workdir,
+                                        on_config=lambda final: push_audio(job, job.attempts, final))
         storage.put_file(chunk_features_key(job.user_id, job.id, job.attempts), features.path,
                          content_type="application/octet-stream")
         plan_path = workdir / "plan.json"
@@ -138,6 +147,23 @@ def push_chunks(job: RenderJob, chunks: list[RenderChunk]) -> int:
             log.warning("render_chunk_enqueue_failed", extra={"render_job_id": str(job.id),
                                                               "rq_job_id": chunk.rq_job_id})
     return pushed
+
+
+def push_audio(job: RenderJob, attempt: int, config: dict) -> None:
+    """Queue the audio encode of ``attempt`` (first in line: it is short and the join needs it),
+    unless it is queued or running already."""
+    rq_job_id = chunking.audio_rq_job_id(job.id, attempt)
+    trim = {k: config[k] for k in ("trim_start", "trim_end", "fps")}
+    try:
+        previous = fetch_job(rq_job_id)
+        if previous is not None:
+            if previous.get_status(refresh=False) in ("queued", "started", "scheduled", "deferred"):
+                return
+            remove_job(rq_job_id)  # an earlier try of the plan's: its object went with that try
+        encode_audio_task.enqueue(str(job.id), attempt, trim, job_id=rq_job_id, queue=job.priority,
+                                  timeout=int(MIN_JOB_TIMEOUT + float(job.audio_duration)), at_front=True)
+    except redis.RedisError:  # the join encodes the audio itself
+        log.warning("render_audio_enqueue_failed", extra={"render_job_id": str(job.id)})
 
 
 def push_join(job: RenderJob, attempt: int) -> None:
@@ -258,6 +284,62 @@ def stop_rq_jobs(rq_job_ids: list[str]) -> None:
             log.warning("render_chunk_dequeue_failed", extra={"rq_job_id": rq_job_id})
 
 
+# --- the audio ----------------------------------------------------------------------------------
+@task(queue=DEFAULT, timeout=1800, retries=CHUNK_RETRIES, retry_intervals=CHUNK_RETRY_INTERVALS)
+def encode_audio_task(render_job_id: str, attempt: int, trim: dict) -> str | None:
+    """Encode the trimmed audio of ``attempt`` once and store it for the join (``trim``: the
+    final config's ``trim_start``, ``trim_end`` and ``fps``). Stops with the attempt; an object
+    stored while the attempt ended is deleted again."""
+    rq_job = _rq_job()
+    job_id = uuid.UUID(render_job_id)
+    attempt_rq = f"render-{job_id}-{attempt}"
+    job = db.session.get(RenderJob, job_id, populate_existing=True)
+    if not chunking.attempt_is_running(job, attempt_rq):
+        db.session.rollback()
+        log.info("render_audio_not_runnable", extra={"render_job_id": render_job_id, "attempt": attempt})
+        return None
+    key = chunk_audio_key(job.user_id, job.id, attempt)
+    source_key = job.audio_key
+    db.session.rollback()
+    watcher = RenderWatcher(db.engine, job_id, attempt_rq)
+    watcher.start()
+    storage = get_storage()
+    try:
+        with scratch_dir("work", prefix=f"{job_id}-") as workdir:
+            audio = storage.download_to(source_key, workdir / f"input{Path(source_key).suffix}")
+            encoded = encode_track_audio(audio, trim, workdir / "audio.m4a",
+                                         timeout=max(60, rq_job.timeout - 60),
+                                         should_cancel=watcher.should_cancel)
+            storage.put_file(key, encoded, content_type="audio/mp4")
+        job = db.session.get(RenderJob, job_id, populate_existing=True)
+        running = chunking.attempt_is_running(job, attempt_rq)
+        db.session.rollback()
+        if not running:  # canceled, failed or done meanwhile: its cleanup may have run already
+            storage.delete(key)
+            log.info("render_audio_stopped", extra={"render_job_id": render_job_id, "after": "storing"})
+            return "stopped"
+        log.info("render_audio_done", extra={"render_job_id": render_job_id, "attempt": attempt})
+        return "done"
+    except RenderCanceled:
+        log.info("render_audio_stopped", extra={"render_job_id": render_job_id, "after": "encoding"})
+        return "canceled"
+    except Exception:
+        log.exception("render_audio_error", extra={"render_job_id": render_job_id, "rq_job_id": rq_job.id})
+        db.session.rollback()
+        raise
+    finally:
+        watcher.stop()
+
+
+def _encoded_audio(job: RenderJob, attempt: int, workdir: Path) -> Path | None:
+    """The audio the audio job stored for ``attempt``, or None (the join then encodes it)."""
+    try:
+        return get_storage().download_to(chunk_audio_key(job.user_id, job.id, attempt), workdir / "audio.m4a")
+    except StorageNotFound:
+        log.info("render_join_encodes_audio", extra={"render_job_id": str(job.id), "attempt": attempt})
+        return None
+
+
 # --- the join -----------------------------------------------------------------------------------
 @task(queue=DEFAULT, timeout=1800, retries=CHUNK_RETRIES, retry_intervals=CHUNK_RETRY_INTERVALS,
       on_failure="app.renders.chunk_tasks.on_join_task_failure")
@@ -292,8 +374,10 @@ def join_chunks_task(render_job_id: str, attempt: int) -> str | None:
                          for i, key in enumerate(segments)]
                 if watcher.should_cancel():
                     raise RenderCanceled()
+                encoded_audio = _encoded_audio(job, attempt, workdir)
                 joined = join_segments(local, audio, plan["config"], workdir / "video.mp4",
-                                       frame_count=int(plan["features"]["frame_count"]), workdir=workdir)
+                                       frame_count=int(plan["features"]["frame_count"]), workdir=workdir,
+                                       encoded_audio=encoded_audio)
                 meta = {"sha256": sha256_file(joined.path), "size": joined.size_bytes,
                         "duration": joined.duration_seconds, "encoder": encoders.pop(),
                         "frames": joined.frame_count, "chunks": len(segments)}

@@ -52,6 +52,10 @@ def join_rq_job_id(job_id, attempt: int) -> str:
     return f"render-{job_id}-{attempt}-join"
 
 
+def audio_rq_job_id(job_id, attempt: int) -> str:
+    return f"render-{job_id}-{attempt}-audio"
+
+
 def chunks_of(job_id: uuid.UUID, attempt: int) -> list[RenderChunk]:
     return list(db.session.scalars(
         sa.select(RenderChunk).where(RenderChunk.render_job_id == job_id, RenderChunk.attempt == attempt)
@@ -178,9 +182,10 @@ def requeue_chunk(chunk: RenderChunk) -> str:
 
 
 def pending_rq_job_ids(job_id: uuid.UUID, attempt: int) -> list[str]:
-    """Every RQ job of an attempt that may still be queued or running: unfinished chunks, the join."""
+    """Every RQ job of an attempt that may still be queued or running: unfinished chunks, the
+    audio encode, the join."""
     ids = [c.rq_job_id for c in chunks_of(job_id, attempt) if c.status != ChunkStatus.DONE]
-    return [*ids, join_rq_job_id(job_id, attempt)]
+    return [*ids, audio_rq_job_id(job_id, attempt), join_rq_job_id(job_id, attempt)]
 
 
 def delete_chunk_objects(job: RenderJob) -> int:

@@ -19,10 +19,11 @@ import pytest
 from sqlalchemy import select
 
 from app.adapters import get_storage
-from app.delivery.job_storage import chunks_prefix
+from app.delivery.job_storage import chunk_audio_key, chunks_prefix
 from app.extensions import db
 from app.models import ChunkStatus, RenderChunk, RenderJob
 from app.rendering.pipeline import render_video
+from app.renders.chunking import audio_rq_job_id
 from app.renders.cli import render_command
 from app.tasks.jobs import fetch_job
 from app.tasks.queues import all_queues
@@ -228,6 +229,8 @@ def test_a_long_render_is_three_chunks_on_two_workers_and_equals_the_unchunked_o
              message="the join logged")  # it logs right after it completes the row
     logs = first.output() + second.output()
     assert logs.count('"render_chunk_done"') == 3 and logs.count('"render_join_done"') == 1
+    # the audio was encoded once, by its own job, and the join copied it
+    assert logs.count('"render_audio_done"') == 1 and '"render_join_encodes_audio"' not in logs
 
     job = row(job_id)
     video = download(job, tmp_path)
@@ -259,6 +262,10 @@ def test_a_sigkilled_chunk_is_rendered_again_alone_and_the_job_completes_once(
     wait_for(lambda: any(c.status == ChunkStatus.RENDERING and c.frames_done > 0 for c in chunks(job_id))
              and any(horse_of(w) for w in pair), timeout=120, interval=0.1, message="a chunk rendering")
     horse = next(h for h in (horse_of(w) for w in pair) if h)
+    # and the audio job's object is lost: the join must encode the audio itself
+    audio_key = chunk_audio_key(user.id, uuid.UUID(job_id), 1)
+    wait_for(lambda: get_storage().exists(audio_key), timeout=60, message="the audio stored")
+    get_storage().delete(audio_key)
     for pid in [horse, *process_tree(horse)]:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -276,6 +283,7 @@ def test_a_sigkilled_chunk_is_rendered_again_alone_and_the_job_completes_once(
     assert all(c.enqueues == 1 for c in chunks(job_id))  # RQ's retry, not a re-plan
     assert 'Work-horse terminated unexpectedly' in logs()
     assert logs().count('"render_join_done"') == 1
+    assert logs().count('"render_join_encodes_audio"') == 1
     job = row(job_id)
     assert [o.key for o in get_storage().list(f"renders/{user.id}/")] == [job.output_key]
     assert stored_chunk_objects(job) == []
@@ -290,7 +298,7 @@ def test_cancel_during_chunking_stops_every_chunk_and_leaves_nothing(
     worker = workers()  # one worker: one chunk renders, the others wait on the queue
     wait_for(lambda: any(c.frames_done > 0 for c in chunks(job_id)), timeout=120, interval=0.1,
              message="a chunk rendering")
-    ids = [c.rq_job_id for c in chunks(job_id)]
+    ids = [c.rq_job_id for c in chunks(job_id)] + [audio_rq_job_id(job_id, 1)]
     response = client.post(f"/api/v1/renders/{job_id}/cancel", headers=headers)
     assert response.status_code == 200 and response.json["status"] == "canceled"
     assert not set(ids) & queued_ids()  # no queued children

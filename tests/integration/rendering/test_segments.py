@@ -3,13 +3,23 @@ that joins with its neighbours into the frames and sound of the whole render."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from app.rendering.chunks import FrameRange, analyze_once, join_segments, render_segment
-from app.rendering.errors import RenderFailed
+from app.rendering.chunks import (
+    FrameRange,
+    analyze_once,
+    check_track_audio,
+    encode_track_audio,
+    join_segments,
+    render_segment,
+)
+from app.rendering.errors import RenderCanceled, RenderFailed
+from app.rendering.probe import probe_audio
 from tests.integration.rendering.conftest import CHROMIUM, probe_streams
 
 pytestmark = pytest.mark.slow
@@ -45,3 +55,54 @@ def test_segments_start_on_a_keyframe_and_join_into_the_whole_render(media, tmp_
                       frame_count=96)
     assert missing.value.code == "segments_incomplete" and "66 frames" in missing.value.detail
     assert not (tmp_path / "short.mp4").exists()
+
+    # the audio encoded once beforehand (the audio job's way) is copied as it is
+    four_seconds = {**config, "trim_end": 4.0}
+    audio = encode_track_audio(media["long"], four_seconds, tmp_path / "audio.m4a")
+    copied = join_segments([s.path for s in segments], media["long"], four_seconds,
+                           tmp_path / "copied.mp4", frame_count=96, encoded_audio=audio)
+    assert copied.frame_count == 96
+    assert abs(copied.video_duration - copied.audio_duration) <= 1 / 24
+    assert audio_md5(copied.path) == audio_md5(audio)
+    with pytest.raises(RenderFailed) as wrong:  # audio of another length is never muxed
+        join_segments([s.path for s in segments], media["long"], {**config, "trim_end": 6.0},
+                      tmp_path / "wrong.mp4", frame_count=96, encoded_audio=audio)
+    assert wrong.value.code == "encode_failed" and "expected 6.000" in wrong.value.detail
+
+
+def audio_md5(path: Path) -> str:
+    return subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a", "-c", "copy", "-f", "md5",
+                           "-"], capture_output=True, check=True, timeout=30, text=True).stdout.strip()
+
+
+def test_the_audio_is_encoded_to_the_trimmed_length_and_stops_on_cancel(tmp_path):
+    source = tmp_path / "long.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=220:d=900:r=44100", "-ac", "2",
+                    str(source)], check=True, timeout=60)
+    config = {"fps": 30, "trim_start": 1.5, "trim_end": 9.0}
+    audio = encode_track_audio(source, config, tmp_path / "audio.m4a")
+    assert abs(probe_audio(audio).duration - 7.5) <= 1 / 30
+    with pytest.raises(RenderFailed) as short:
+        check_track_audio(audio, {**config, "trim_end": 10.0})
+    assert short.value.code == "encode_failed" and "expected 8.500" in short.value.detail
+
+    asked = []
+    started = time.monotonic()
+    with pytest.raises(RenderCanceled):  # 15 minutes to encode: stopped at the first look
+        encode_track_audio(source, {"fps": 30, "trim_start": 0.0, "trim_end": 900.0}, tmp_path / "all.m4a",
+                           should_cancel=lambda: asked.append(1) or True)
+    assert asked and time.monotonic() - started < 5
+    assert not [p for p in children() if "ffmpeg" in p]
+
+
+def children() -> list[str]:
+    me = os.getpid()
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == me:
+                found.append((stat.parent / "comm").read_text().strip())
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
