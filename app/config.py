@@ -191,6 +191,10 @@ class Config:
         # A render longer than this many seconds is split into chunks that any worker renders
         # (app/renders/chunking.py); 0 turns splitting off.
         self.RENDER_CHUNK_SECONDS = _int(env, "RENDER_CHUNK_SECONDS", 60)
+        # How many workers a chunked render is split for (its chunk count is made a multiple of
+        # it, so no round of chunks leaves workers idle); 0: the RQ workers listening on the
+        # render's queue when it is planned.
+        self.RENDER_CHUNK_WORKERS = _int(env, "RENDER_CHUNK_WORKERS", 0)
         # A worker keeps one headless Chromium between jobs that its work horses attach to
         # (app/rendering/warm.py), recycled after this many jobs or any failed job; saves ~1 s of
         # Chromium start-up per render. Off by default: then every render launches its own.

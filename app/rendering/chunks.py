@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CHUNK_SECONDS = 60.0
 MERGE_TAIL_FRACTION = 0.25  # a last chunk shorter than this share of a chunk joins the previous
+MIN_FLEET_CHUNK_SECONDS = 10.0  # chunks made to fill a fleet are never shorter than this
 SEGMENT_MODES = {"auto": "auto", "webcodecs": "webcodecs", "x264": "jpeg"}
 
 
@@ -79,22 +80,39 @@ def chunk_frames(fps: int, chunk_seconds: float) -> int:
 
 
 def split_frames(
-    frame_count: int, fps: int, chunk_seconds: float = DEFAULT_CHUNK_SECONDS
+    frame_count: int, fps: int, chunk_seconds: float = DEFAULT_CHUNK_SECONDS, *, workers: int = 1
 ) -> list[FrameRange]:
     """Split frames ``[0, frame_count)`` into contiguous chunks of whole keyframe intervals.
 
     Every frame is in exactly one chunk, in order. The last chunk holds what is left; when that
     is less than :data:`MERGE_TAIL_FRACTION` of a chunk (one frame, say) it is merged into the
     chunk before it. A render no longer than one chunk is one chunk.
+
+    ``workers`` > 1 (the workers that will take the chunks): the number of chunks is rounded up
+    to a multiple of it and the frames are shared out evenly (chunk lengths differ by at most
+    one keyframe interval), so no round of chunks leaves workers idle: 10 chunks of 60 s on 4
+    workers take 3 rounds of 60 s, 12 chunks of 50 s take 3 rounds of 50 s. Chunks stay no
+    longer than ``chunk_seconds`` and no shorter than :data:`MIN_FLEET_CHUNK_SECONDS` (a chunk
+    pays a browser start-up).
     """
     if frame_count <= 0:
         raise ValueError("frame_count must be positive")
     if fps <= 0 or chunk_seconds <= 0:
         raise ValueError("fps and chunk_seconds must be positive")
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
     size = chunk_frames(fps, chunk_seconds)
     bounds = [*list(range(0, frame_count, size)), frame_count]
     if len(bounds) > 2 and bounds[-1] - bounds[-2] < size * MERGE_TAIL_FRACTION:
         del bounds[-2]
+    count = len(bounds) - 1
+    if workers > 1 and count > 1:
+        step = key_interval(fps)
+        most = max(count, frame_count // max(step, chunk_frames(fps, MIN_FLEET_CHUNK_SECONDS)))
+        wanted = min(-(-count // workers) * workers, most)
+        if wanted > count:
+            intervals = frame_count / step
+            bounds = [step * math.floor(i * intervals / wanted + 0.5) for i in range(wanted)] + [frame_count]
     return [FrameRange(i, a, b) for i, (a, b) in enumerate(itertools.pairwise(bounds))]
 
 

@@ -109,7 +109,8 @@ def plan_chunks_task(render_job_id: str, attempt: int) -> str | None:
         plan_path.write_text(json.dumps({"config": config, "features": features_meta(features)}))
         storage.put_file(chunk_plan_key(job.user_id, job.id, job.attempts), plan_path,
                          content_type="application/json")
-    ranges = split_frames(features.frame_count, int(config["fps"]), chunking.chunk_seconds())
+    workers = chunking.fleet_size(job.priority)
+    ranges = split_frames(features.frame_count, int(config["fps"]), chunking.chunk_seconds(), workers=workers)
     job = lock_render_job(job.id)
     if not chunking.attempt_is_running(job, rq_job.id):
         db.session.rollback()
@@ -120,7 +121,8 @@ def plan_chunks_task(render_job_id: str, attempt: int) -> str | None:
     chunks = chunking.plan_chunks(job, ranges)
     db.session.commit()
     log.info("render_chunks_planned", extra={"render_job_id": str(job.id), "attempt": job.attempts,
-                                             "chunks": len(chunks), "frames": features.frame_count})
+                                             "chunks": len(chunks), "frames": features.frame_count,
+                                             "workers": workers})
     push_chunks(job, chunks)
     return "planned"
 

@@ -17,8 +17,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import redis
 import sqlalchemy as sa
 from flask import current_app
+from rq import Worker
 
 from app.adapters import get_storage
 from app.delivery.job_storage import chunks_prefix
@@ -28,12 +30,26 @@ from app.rendering.chunks import FrameRange, is_chunked
 from app.renders.budget import render_seconds
 from app.renders.execution import record_progress
 from app.renders.rows import lock_render_job
+from app.tasks.queues import get_queue
 
 log = logging.getLogger(__name__)
 
 
 def chunk_seconds() -> float:
     return float(current_app.config["RENDER_CHUNK_SECONDS"])
+
+
+def fleet_size(queue_name: str) -> int:
+    """The workers a render's chunks are split for: ``RENDER_CHUNK_WORKERS``, else the RQ
+    workers listening on its queue now (1 when Redis cannot tell)."""
+    configured = int(current_app.config["RENDER_CHUNK_WORKERS"])
+    if configured > 0:
+        return configured
+    try:
+        return max(1, Worker.count(queue=get_queue(queue_name)))
+    except redis.RedisError:
+        log.warning("render_fleet_unknown", extra={"queue": queue_name})
+        return 1
 
 
 def wants_chunks(job: RenderJob) -> bool:

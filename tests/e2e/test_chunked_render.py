@@ -229,6 +229,8 @@ def test_a_long_render_is_three_chunks_on_two_workers_and_equals_the_unchunked_o
              message="the join logged")  # it logs right after it completes the row
     logs = first.output() + second.output()
     assert logs.count('"render_chunk_done"') == 3 and logs.count('"render_join_done"') == 1
+    # split for the two workers listening (3 chunks: 4 would be shorter than 10 s each)
+    assert re.search(r'"render_chunks_planned".*"chunks": 3, "frames": 600, "workers": 2', logs)
     # the audio was encoded once, by its own job, and the join copied it
     assert logs.count('"render_audio_done"') == 1 and '"render_join_encodes_audio"' not in logs
 

@@ -85,3 +85,42 @@ def test_chunk_sizes_are_whole_keyframe_intervals():
 def test_nonsense_is_refused(bad):
     with pytest.raises(ValueError):
         split_frames(*bad)
+
+
+# --- split for a fleet: the chunk count is a multiple of the workers ---------------------------
+def test_ten_minutes_for_four_workers_is_twelve_even_chunks_not_ten_and_a_wasted_round():
+    ranges = split_frames(18000, 30, 60, workers=4)  # 10 chunks of 60 s would take 3 rounds anyway
+    assert len(ranges) == 12 and {r.frames for r in ranges} == {1500}
+    assert_partition(ranges, 18000)
+
+
+@pytest.mark.parametrize("frames", [18000, 18001, 2700, 11 * 60 * 24 + 7, 36000 - 1])
+@pytest.mark.parametrize("workers", [2, 3, 4, 7, 8, 10, 64])
+@pytest.mark.parametrize(("fps", "chunk_seconds"), [(30, 60), (24, 10), (60, 45)])
+def test_a_fleet_split_keeps_every_rule_of_a_split(frames, workers, fps, chunk_seconds):
+    plain = split_frames(frames, fps, chunk_seconds)
+    ranges = split_frames(frames, fps, chunk_seconds, workers=workers)
+    assert_partition(ranges, frames)
+    assert all(r.start % key_interval(fps) == 0 for r in ranges)  # joints on keyframes
+    assert len(ranges) >= len(plain)
+    assert max(r.frames for r in ranges) <= max(r.frames for r in plain)  # never longer chunks
+    if len(ranges) > len(plain):
+        assert len(ranges) % workers == 0 or len(ranges) == frames // chunk_frames(fps, 10)
+        sizes = [r.frames for r in ranges]
+        assert max(sizes) - min(sizes) <= key_interval(fps) + frames % key_interval(fps)  # even rounds
+        assert min(sizes) >= chunk_frames(fps, 10) - key_interval(fps)  # not shorter than ~10 s
+
+
+def test_a_fleet_never_makes_chunks_of_a_few_seconds():
+    # 25 s at 24 fps in 10 s chunks for 2 workers: 4 chunks would be 6 s each; it stays 3
+    ranges = split_frames(600, 24, 10, workers=2)
+    assert [(r.start, r.end) for r in ranges] == [(0, 240), (240, 480), (480, 600)]
+    # 10 minutes for 100 workers: 60 chunks of 10 s, not 100 of 6 s
+    assert {r.frames for r in split_frames(18000, 30, 60, workers=100)} == {300}
+
+
+def test_one_worker_or_one_chunk_is_the_plain_split():
+    assert split_frames(18000, 30, 60, workers=1) == split_frames(18000, 30, 60)
+    assert split_frames(1800, 30, 60, workers=8) == [FrameRange(0, 0, 1800)]
+    with pytest.raises(ValueError):
+        split_frames(18000, 30, 60, workers=0)
