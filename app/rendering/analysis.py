@@ -10,11 +10,14 @@ reads the same layout (``app/static/visualizer/features.js``).
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import math
 import os
 import subprocess
+import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +34,7 @@ BAND_MIN_HZ = 30.0
 BAND_MAX_HZ = 16000.0
 MAX_ANALYSIS_RATE = 48000
 BLOCK_SECONDS = 2
+SPECTRUM_SPLIT = 16  # a block of at least twice this many frames has its spectra taken in two threads
 
 FEATURE_DTYPE = np.dtype(
     [
@@ -154,11 +158,11 @@ class FrameAnalyzer:
         out["wave_peak"] = _u16(np.minimum(peak, 1.0))
         # --- spectrum: Hann-windowed FFT centred on the frame, log-spaced bands in dB
         centres = (starts + ends) // 2 - base
-        win_idx = centres[:, None] - self.nfft // 2 + np.arange(self.nfft)[None, :]
-        frames = buf[win_idx] * self.window
-        power = np.square(np.abs(np.fft.rfft(frames, axis=1))) / self._power_norm
-        band_db = 10.0 * np.log10(power @ self._band_matrix.T + 1e-12) + self._tilt
-        raw_bands = np.clip((band_db + 66.0) / 56.0, 0.0, 1.0).astype(np.float32)
+        if centres.size >= 2 * SPECTRUM_SPLIT:  # NumPy's FFT and matmul let go of the GIL
+            halves = np.array_split(centres, 2)
+            raw_bands = np.concatenate(list(_spectrum_pool().map(self._raw_bands, [buf, buf], halves)))
+        else:
+            raw_bands = self._raw_bands(buf, centres)
         rms_level = np.clip((20.0 * np.log10(rms + 1e-9) + 60.0) / 60.0, 0.0, 1.0)
         self._smooth(out, raw_bands, rms_level)
         self.next_frame = stop
@@ -172,6 +176,14 @@ class FrameAnalyzer:
             self._buf = self._buf[drop:]
             self._buf_start += drop
         return out
+
+    def _raw_bands(self, buf: np.ndarray, centres: np.ndarray) -> np.ndarray:
+        """Unsmoothed band levels (0..1) of the windows centred on ``centres`` (indices in buf)."""
+        win_idx = centres[:, None] - self.nfft // 2 + np.arange(self.nfft)[None, :]
+        frames = buf[win_idx] * self.window
+        power = np.square(np.abs(np.fft.rfft(frames, axis=1))) / self._power_norm
+        band_db = 10.0 * np.log10(power @ self._band_matrix.T + 1e-12) + self._tilt
+        return np.clip((band_db + 66.0) / 56.0, 0.0, 1.0).astype(np.float32)
 
     def _smooth(self, out: np.ndarray, raw_bands: np.ndarray, rms_level: np.ndarray) -> None:
         sm, fps = self.sm, self.fps
@@ -203,6 +215,20 @@ class FrameAnalyzer:
         out["onset"] = _u16(scalars[:, 1])
         out["pulse"] = _u16(scalars[:, 2])
         out["phase"] = scalars[:, 3].astype(np.float32)
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _spectrum_pool() -> ThreadPoolExecutor:
+    """Two threads for the spectra of a block's frames, made once per process (a forked RQ work
+    horse makes its own: threads do not survive a fork)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="spectrum"))
+        return _pool[1]
 
 
 def _u16(values) -> np.ndarray:
@@ -303,6 +329,7 @@ def decode_pcm(
     block_bytes = sample_rate * block_seconds * 4
     try:
         assert proc.stdout is not None
+        _widen_pipe(proc.stdout, block_bytes)  # FFmpeg decodes the next block meanwhile
         pending = b""
         while True:
             chunk = proc.stdout.read(block_bytes)
@@ -321,6 +348,20 @@ def decode_pcm(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _widen_pipe(pipe, size: int) -> None:
+    """Let the pipe hold a whole block (Linux: 64 KiB by default, capped by
+    /proc/sys/fs/pipe-max-size for unprivileged processes); a smaller pipe is only slower."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is None:
+        return
+    for wanted in (2 * size, size, 1 << 20):
+        try:
+            fcntl.fcntl(pipe.fileno(), set_size, wanted)
+            return
+        except OSError:
+            continue
 
 
 def analyze_file(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from app.rendering import analysis
 from app.rendering.analysis import (
     FEATURE_DTYPE,
     N_BANDS,
@@ -174,6 +176,26 @@ def test_block_size_does_not_change_the_result():
     b = run(signal, sr, fps, block=sr * 3)
     assert a.size == b.size == frame_count(signal.size, sr, fps)
     assert a.tobytes() == b.tobytes()
+
+
+def test_spectra_taken_in_two_threads_are_the_spectra_of_one(monkeypatch):
+    sr, fps = 44100, 30
+    rng = np.random.default_rng(11)
+    t = np.arange(sr * 6) / sr
+    signal = (0.3 * np.sin(2 * np.pi * 440 * t) * (t % 0.5 < 0.1) + rng.standard_normal(t.size) * 0.05)
+    signal = signal.astype(np.float32)
+    monkeypatch.setattr(analysis, "SPECTRUM_SPLIT", 10**9)
+    one = run(signal, sr, fps, block=sr * 2)
+    monkeypatch.setattr(analysis, "SPECTRUM_SPLIT", 1)
+    seen = []
+    real = FrameAnalyzer._raw_bands
+    monkeypatch.setattr(FrameAnalyzer, "_raw_bands",
+                        lambda self, buf, centres: seen.append(threading.current_thread().name)
+                        or real(self, buf, centres))
+    two = run(signal, sr, fps, block=sr * 2)
+    assert one.size == two.size == 180
+    assert one.tobytes() == two.tobytes()
+    assert sum(name.startswith("spectrum") for name in seen) >= 2 * 3  # two halves per 2 s block
 
 
 FEATURES_JS = Path(__file__).resolve().parents[3] / "app" / "static" / "visualizer" / "features.js"
