@@ -72,8 +72,8 @@ def load() -> str:
 # -- one phase -----------------------------------------------------------------------------
 
 def run_phase(stack: Stack, name: str, clip: Path, config: dict, workers: int,
-              chunk_seconds: int, timeout: float) -> dict:
-    env = {"RENDER_CHUNK_SECONDS": str(chunk_seconds)}
+              chunk_seconds: int, timeout: float, extra_env: dict[str, str] | None = None) -> dict:
+    env = {**(extra_env or {}), "RENDER_CHUNK_SECONDS": str(chunk_seconds)}
     tag = uuid.uuid4().hex[:6]
     load_before = load()
     web, port = start_web(stack, "wsgi:app", f"web-{tag}.log", **env)
@@ -182,7 +182,14 @@ def analyse_chunked(events: list[dict], uploaded: float) -> dict:
             last_on_worker[e["worker"]] = e["t"]
     rows = [chunks[i] for i in sorted(chunks)]
     last_done = max(c["t_done"] for c in rows)
+    audio = [e for e in events if e["event"] == "render_audio_done"]
+    copied = not any(e["event"] == "render_join_encodes_audio" for e in events)
     return {
+        # the audio job: its encode seconds, and when it was stored, from the plan's end
+        "audio": {"seconds": audio[0].get("seconds"), "worker": audio[0]["worker"],
+                  "done_after_plan": round(audio[0]["t"] - planned["t"], 2),
+                  "join_copied_it": copied} if audio else None,
+        "planned_workers": planned.get("workers"),
         "total": round(completed["t"] - uploaded, 2),
         "queue": round(started["t"] - uploaded, 2),
         "plan": round(planned["t"] - uploaded, 2),  # queue pick-up + analysis + features stored
@@ -222,6 +229,23 @@ def projected(t_unchunked: float, plan: float, join: float, chunks: int, slot: f
     return rows
 
 
+def projected_fleet(t_unchunked: float, plan: float, join: float, frame_count: int, seconds: int,
+                    model: tuple[float, float]) -> list[dict]:
+    """T(N) with the split the planner makes for N workers (``split_frames(..., workers=N)``:
+    a chunk count that is a multiple of N, frames shared out evenly)."""
+    a, b = model
+    rows = []
+    for n in PROJECT_N:
+        ranges = split_frames(frame_count, FPS, seconds, workers=n)
+        rounds = math.ceil(len(ranges) / n)
+        t = plan + rounds * (a + b * max(r.frames for r in ranges)) + join
+        speedup = t_unchunked / t
+        rows.append({"n": n, "chunks": len(ranges), "rounds": rounds, "t": round(t, 1),
+                     "speedup": round(speedup, 2), "efficiency": round(speedup / n, 2),
+                     "meets": speedup >= GOAL * n})
+    return rows
+
+
 def best_chunk_sizes(t_unchunked: float, plan: float, join: float, frame_count: int,
                      model: tuple[float, float]) -> list[dict]:
     """For each N, the chunk length (whole keyframe intervals) with the shortest modelled T(N)."""
@@ -230,7 +254,7 @@ def best_chunk_sizes(t_unchunked: float, plan: float, join: float, frame_count: 
     for n in PROJECT_N:
         options = []
         for seconds in range(2, int(frame_count / FPS) + 2, 2):
-            ranges = split_frames(frame_count, FPS, seconds)
+            ranges = split_frames(frame_count, FPS, seconds, workers=n)
             widest = max(r.frames for r in ranges)
             if len(ranges) == 1:  # not split at all: the single render task
                 t = t_unchunked
@@ -267,8 +291,14 @@ def print_report(results: list[dict], frame_count: int) -> dict:
     for r in results:
         if not r.get("chunks"):
             continue
+        audio = r.get("audio")
+        audio_line = ("no audio job" if not audio else
+                      f"audio job {audio['seconds']} s on worker {audio['worker']}, stored "
+                      f"{audio['done_after_plan']} s after the plan, "
+                      f"{'copied by the join' if audio['join_copied_it'] else 'NOT used by the join'}")
         print(f"\n### {r['name']}: per chunk (s); plan {r['plan']} (queue {r['queue']}, analysis + "
-              f"features stored {r['analysis']}), join {r['join']}, upload (POST) {r['upload_seconds']}\n")
+              f"features stored {r['analysis']}), join {r['join']}, upload (POST) {r['upload_seconds']}; "
+              f"split for {r.get('planned_workers')} workers; {audio_line}\n")
         print("| chunk | worker | frames | pick-up gap | task | engine | browser start-up "
               "| outside engine (downloads, segment upload, rows) | slot |")
         print("|---|---|---|---|---|---|---|---|---|")
@@ -304,6 +334,17 @@ def print_report(results: list[dict], frame_count: int) -> dict:
             report["model"][f"projection_{seconds}"] = rows
             print(f"{seconds} s chunks ({len(ranges)} chunks, slot {slot:.2f} s):\n")
             print_projection(rows)
+            print()
+        for seconds in sorted({r["chunk_seconds"] for r in chunked}):
+            rows = projected_fleet(t1, plan, join, frame_count, seconds, model)
+            report["model"][f"fleet_{seconds}"] = rows
+            print(f"{seconds} s chunks split for N workers, as the planner does (chunk count a multiple "
+                  f"of N, even lengths):\n")
+            print("| N machines | chunks | rounds | T(N) s | speed-up | efficiency | >= 0.85 N |")
+            print("|---|---|---|---|---|---|---|")
+            for row in rows:
+                print(f"| {row['n']} | {row['chunks']} | {row['rounds']} | {row['t']} | {row['speedup']}x "
+                      f"| {row['efficiency']} | {'yes' if row['meets'] else 'no'} |")
             print()
         print("Best chunk length per N in this model:\n")
         print("| N | chunk s | chunks | T(N) s | speed-up | efficiency | >= 0.85 N |")
@@ -348,6 +389,8 @@ def main() -> None:
     parser.add_argument("--extra-chunk-seconds", default="30",
                         help="comma list, one worker each; '' for none")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per phase")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="set for the web and every worker, e.g. RENDER_WARM_BROWSER=1 (repeatable)")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure here")
     parser.add_argument("--report", type=Path, default=None,
                         help="print the tables again from the --json file of an earlier run; no render")
@@ -362,7 +405,7 @@ def main() -> None:
     config = {"template": args.template, "size": args.size, "fps": FPS, "artist": "Waveframe"}
     frame_count = math.ceil(args.seconds * FPS)
     print(f"scaling: {args.seconds:.0f} s synthetic track, {args.size} {FPS} fps, template {args.template}; "
-          f"{load()}", flush=True)
+          f"env {args.env or 'default'}; {load()}", flush=True)
     phases = [("unchunked", 1, 0)]
     phases += [(f"chunks {args.chunk_seconds} s x {w}", int(w), args.chunk_seconds)
                for w in args.workers.split(",")]
@@ -375,7 +418,8 @@ def main() -> None:
         stack = Stack(suffix="_scaling")
         try:
             for name, workers, chunk_seconds in phases:
-                result = run_phase(stack, name, clip, config, workers, chunk_seconds, args.timeout)
+                result = run_phase(stack, name, clip, config, workers, chunk_seconds, args.timeout,
+                                   dict(item.split("=", 1) for item in args.env))
                 results.append(result)
                 print(f"{name}: {result['total']:.1f} s end to end ({result['load_before']} -> "
                       f"{result['load_after']})", flush=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from pathlib import Path
 
@@ -308,6 +309,7 @@ def encode_audio_task(render_job_id: str, attempt: int, trim: dict) -> str | Non
     storage = get_storage()
     try:
         with scratch_dir("work", prefix=f"{job_id}-") as workdir:
+            started = time.monotonic()
             audio = storage.download_to(source_key, workdir / f"input{Path(source_key).suffix}")
             encoded = encode_track_audio(audio, trim, workdir / "audio.m4a",
                                          timeout=max(60, rq_job.timeout - 60),
@@ -320,7 +322,8 @@ def encode_audio_task(render_job_id: str, attempt: int, trim: dict) -> str | Non
             storage.delete(key)
             log.info("render_audio_stopped", extra={"render_job_id": render_job_id, "after": "storing"})
             return "stopped"
-        log.info("render_audio_done", extra={"render_job_id": render_job_id, "attempt": attempt})
+        log.info("render_audio_done", extra={"render_job_id": render_job_id, "attempt": attempt,
+                                             "seconds": round(time.monotonic() - started, 3)})
         return "done"
     except RenderCanceled:
         log.info("render_audio_stopped", extra={"render_job_id": render_job_id, "after": "encoding"})
