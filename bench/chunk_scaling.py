@@ -24,7 +24,9 @@ from ``capture_browser_ready``), the pick-up gap before each chunk on its worker
 the final upload). A chunk's "slot" is its pick-up gap plus its task time.
 
 The projection for N separate machines uses the one-worker run of each chunk size (no CPU shared
-between chunks): ``T(N) = plan + ceil(chunks / N) * median slot + join``; speed-up is
+between chunks): ``T(N) = plan + audio delay + ceil(chunks / N) * median slot + join`` (the audio
+job, queued as the plan starts, holds one machine: all of its time on 1 machine, what outlasts the
+plan on N > 1); speed-up is
 ``T_unchunked / T(N)``, efficiency is speed-up / N. A slot is modelled as ``a + b * frames`` from
 the unchunked run's time per frame plus the fixed costs measured on each chunk (load drifts
 between phases on a shared machine; this cancels it), which also gives the best chunk length per N.
@@ -219,10 +221,19 @@ def chunk_model(unchunked: dict, singles: list[dict]) -> tuple[float, float]:
     return fixed + 2 * FPS * b, b
 
 
-def projected(t_unchunked: float, plan: float, join: float, chunks: int, slot: float) -> list[dict]:
+def lead(plan: float, audio: float, n: int) -> float:
+    """Seconds before the last machine starts its chunks: the plan, and the audio job, which is
+    queued first when the plan starts -- on one machine it runs before the chunks; on N > 1 one
+    machine is busy with it for as long as it outlasts the plan, and with a chunk count that is a
+    multiple of N that machine finishes last."""
+    return plan + (audio if n == 1 else max(0.0, audio - plan))
+
+
+def projected(t_unchunked: float, plan: float, join: float, chunks: int, slot: float,
+              audio: float = 0.0) -> list[dict]:
     rows = []
     for n in PROJECT_N:
-        t = plan + math.ceil(chunks / n) * slot + join
+        t = lead(plan, audio, n) + math.ceil(chunks / n) * slot + join
         speedup = t_unchunked / t
         rows.append({"n": n, "t": round(t, 1), "speedup": round(speedup, 2),
                      "efficiency": round(speedup / n, 2), "meets": speedup >= GOAL * n})
@@ -230,7 +241,7 @@ def projected(t_unchunked: float, plan: float, join: float, chunks: int, slot: f
 
 
 def projected_fleet(t_unchunked: float, plan: float, join: float, frame_count: int, seconds: int,
-                    model: tuple[float, float]) -> list[dict]:
+                    model: tuple[float, float], audio: float = 0.0) -> list[dict]:
     """T(N) with the split the planner makes for N workers (``split_frames(..., workers=N)``:
     a chunk count that is a multiple of N, frames shared out evenly)."""
     a, b = model
@@ -238,7 +249,7 @@ def projected_fleet(t_unchunked: float, plan: float, join: float, frame_count: i
     for n in PROJECT_N:
         ranges = split_frames(frame_count, FPS, seconds, workers=n)
         rounds = math.ceil(len(ranges) / n)
-        t = plan + rounds * (a + b * max(r.frames for r in ranges)) + join
+        t = lead(plan, audio, n) + rounds * (a + b * max(r.frames for r in ranges)) + join
         speedup = t_unchunked / t
         rows.append({"n": n, "chunks": len(ranges), "rounds": rounds, "t": round(t, 1),
                      "speedup": round(speedup, 2), "efficiency": round(speedup / n, 2),
@@ -247,7 +258,7 @@ def projected_fleet(t_unchunked: float, plan: float, join: float, frame_count: i
 
 
 def best_chunk_sizes(t_unchunked: float, plan: float, join: float, frame_count: int,
-                     model: tuple[float, float]) -> list[dict]:
+                     model: tuple[float, float], audio: float = 0.0) -> list[dict]:
     """For each N, the chunk length (whole keyframe intervals) with the shortest modelled T(N)."""
     a, b = model
     best = []
@@ -259,7 +270,7 @@ def best_chunk_sizes(t_unchunked: float, plan: float, join: float, frame_count: 
             if len(ranges) == 1:  # not split at all: the single render task
                 t = t_unchunked
             else:
-                t = plan + math.ceil(len(ranges) / n) * (a + b * widest) + join
+                t = lead(plan, audio, n) + math.ceil(len(ranges) / n) * (a + b * widest) + join
             options.append((t, seconds, len(ranges)))
         t, seconds, count = min(options)
         speedup = t_unchunked / t
@@ -311,32 +322,37 @@ def print_report(results: list[dict], frame_count: int) -> dict:
     singles = [r for r in results if r.get("chunks") and r["workers"] == 1]
     report = {"results": results, "projections": {}}
     for r in singles:
-        rows = projected(t1, r["plan"], r["join"], len(r["chunks"]), r["median"]["slot"])
+        rows = projected(t1, r["plan"], r["join"], len(r["chunks"]), r["median"]["slot"],
+                         (r.get("audio") or {}).get("seconds") or 0.0)
         report["projections"][r["chunk_seconds"]] = rows
         print(f"\n## Projection on N machines, {r['chunk_seconds']} s chunks ({len(r['chunks'])} chunks): "
-              f"T(N) = {r['plan']} + ceil({len(r['chunks'])}/N) x {r['median']['slot']} + {r['join']}; "
-              f"T_unchunked = {t1}\n")
+              f"T(N) = {r['plan']} + audio delay + ceil({len(r['chunks'])}/N) x {r['median']['slot']} "
+              f"+ {r['join']}; audio job {(r.get('audio') or {}).get('seconds')} s; T_unchunked = {t1}\n")
         print_projection(rows)
     if singles:
         chunked = [r for r in results if r.get("chunks")]
         model = chunk_model(unchunked, singles)
         plan = round(statistics.median(r["plan"] for r in chunked), 2)
         join = round(statistics.median(r["join"] for r in chunked), 2)
-        best = best_chunk_sizes(t1, plan, join, frame_count, model)
+        audio_runs = [r["audio"]["seconds"] for r in chunked if r.get("audio")]
+        audio = round(statistics.median(audio_runs), 2) if audio_runs else 0.0
+        best = best_chunk_sizes(t1, plan, join, frame_count, model, audio)
         report["model"] = {"a": round(model[0], 3), "b_ms_per_frame": round(model[1] * 1000, 3),
-                           "plan": plan, "join": join, "best": best}
+                           "plan": plan, "join": join, "audio": audio, "best": best}
         print(f"\n## Model anchored on the unchunked run (slot = {model[0]:.2f} s + {model[1] * 1000:.2f} ms "
-              f"x frames; plan {plan} s and join {join} s, medians of the chunked runs)\n")
+              f"x frames; plan {plan} s, join {join} s and audio job {audio} s, medians of the chunked runs; "
+              f"the audio job delays the chunks by all of it on 1 machine, by what outlasts the plan on "
+              f"N > 1)\n")
         for seconds in sorted({r["chunk_seconds"] for r in chunked}):
             ranges = split_frames(frame_count, FPS, seconds)
             slot = model[0] + model[1] * max(r.frames for r in ranges)
-            rows = projected(t1, plan, join, len(ranges), slot)
+            rows = projected(t1, plan, join, len(ranges), slot, audio)
             report["model"][f"projection_{seconds}"] = rows
             print(f"{seconds} s chunks ({len(ranges)} chunks, slot {slot:.2f} s):\n")
             print_projection(rows)
             print()
         for seconds in sorted({r["chunk_seconds"] for r in chunked}):
-            rows = projected_fleet(t1, plan, join, frame_count, seconds, model)
+            rows = projected_fleet(t1, plan, join, frame_count, seconds, model, audio)
             report["model"][f"fleet_{seconds}"] = rows
             print(f"{seconds} s chunks split for N workers, as the planner does (chunk count a multiple "
                   f"of N, even lengths):\n")

@@ -225,6 +225,9 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true",
                         help="every render launches its own Chromium (as with RENDER_WARM_BROWSER off); "
                         "default: a warm browser kept by this process, as a worker keeps one")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time x264 CRF 23 alone (veryfast, superfast, ultrafast) on the "
+                        "lossless frames: the encoder floor")
     parser.add_argument("--soak", type=float, default=0.0, help="seconds of audio: flat-memory soak at 720p")
     args = parser.parse_args()
     if args.bpp:
@@ -275,6 +278,8 @@ def main() -> None:
                         row["ref_frames"] = ref_frames
                         row["wf_video_bytes"] = video_bytes(run["result"].path, ref_frames)
                         row["x264_bytes"] = x264_reference_bytes(ref, tmp / "ref.h264", 23, args.ref_preset)
+                        if args.floor:
+                            row["floor"] = encoder_floor(ref, size, tmp)
                         ref.unlink()
                     for r in runs[t]:
                         if r is not run:
@@ -284,6 +289,8 @@ def main() -> None:
         print()
         print(f"x264 CRF 23 reference preset: {args.ref_preset}; {load()}")
         print_table(rows)
+        if args.floor:
+            print_floor(rows)
         if args.soak:
             soak(tmp, args.soak, templates[0])
     if browser is not None:
@@ -320,6 +327,47 @@ def print_table(rows: list[dict]) -> None:
               f"| {row['frames'] / run['wall']:.1f} | **{row['sw'] / run['wall']:.2f}x** "
               f"| {' | '.join(cells)} "
               f"| {quality[0]} | {quality[1]} | {run['peak'] / 2**20:.0f} |")
+
+
+FLOOR_PRESETS = ("veryfast", "superfast", "ultrafast")
+
+
+def encoder_floor(reference: Path, size: str, tmp: Path) -> dict[str, tuple[float, int]]:
+    """Seconds and bytes of x264 CRF 23 (each of :data:`FLOOR_PRESETS`, its default threads)
+    encoding the lossless frames, already in the delivery format and read from a file: what the
+    encoder alone costs, with no drawing, no transfer of frames and no start-up."""
+    raw = tmp / "floor.yuv"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(reference), "-vf", DELIVERY, "-f", "rawvideo",
+                    str(raw)], check=True)
+    found = {}
+    for preset in FLOOR_PRESETS:
+        out = tmp / "floor.h264"
+        started = time.monotonic()
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", size,
+                        "-r", str(FPS), "-i", str(raw), "-c:v", "libx264", "-preset", preset, "-crf", "23",
+                        "-f", "h264", str(out)], check=True)
+        found[preset] = (time.monotonic() - started, out.stat().st_size)
+    raw.unlink()
+    return found
+
+
+def print_floor(rows: list[dict]) -> None:
+    """The encoder floor next to showwaves: even a renderer that cost nothing but x264 could not
+    beat ``showwaves / floor`` (the frames of the whole clip, at the reference frames' pace)."""
+    print("\nEncoder floor: x264 CRF 23 alone on the template's lossless frames (delivery format, from a "
+          "file), scaled to the clip's frames; ceiling = showwaves wall / that time; bytes vs x264 CRF 23 "
+          "of the reference preset\n")
+    print("| clip | size | template | " + " | ".join(f"{p} s (ceiling, bytes)" for p in FLOOR_PRESETS) + " |")
+    print("|" + "---|" * (3 + len(FLOOR_PRESETS)))
+    for row in rows:
+        if "floor" not in row:
+            continue
+        cells = []
+        for preset in FLOOR_PRESETS:
+            seconds, size_bytes = row["floor"][preset]
+            whole = seconds * row["frames"] / row["ref_frames"]
+            cells.append(f"{whole:.2f} ({row['sw'] / whole:.2f}x, {size_bytes / row['x264_bytes']:.2f})")
+        print(f"| {row['clip']:.0f} s | {row['size']} | {row['route']} | " + " | ".join(cells) + " |")
 
 
 def soak(tmp: Path, seconds: float, template: str) -> None:
