@@ -411,7 +411,8 @@ def join_segments(
     """Concatenate the segments (in order) without re-encoding and mux the trimmed audio once.
 
     ``encoded_audio``: the trimmed audio already encoded (:func:`encode_track_audio`), copied
-    as it is; without it the audio is encoded here, beside the segments' checks.
+    as it is when its length is the render's; without it (or when it is not) the audio is
+    encoded here, beside the segments' checks.
     Checks the result: exactly ``frame_count`` frames, audio and video within one frame.
     """
     if not segments:
@@ -423,8 +424,13 @@ def join_segments(
     try:
         duration = float(config["trim_end"]) - float(config["trim_start"])
         if encoded_audio is not None:
+            try:
+                check_track_audio(Path(encoded_audio), config)  # never another trim's audio
+            except RenderFailed as exc:
+                log.warning("encoded_audio_rejected", extra={"detail": exc.detail})
+                encoded_audio = None
+        if encoded_audio is not None:
             audio_m4a = Path(encoded_audio)
-            check_track_audio(audio_m4a, config)  # never another attempt's or trim's audio
         else:
             audio_m4a = tmp / "audio.m4a"
             audio = start_track_audio(audio_path, config, audio_m4a)
