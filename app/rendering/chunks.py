@@ -584,8 +584,7 @@ def render_chunked(
                 raise
         if progress:
             progress(RenderProgress(total, total, 99.0, 1.0, "mux"))
-        encode.finish_process(audio, timeout=600)
-        check_track_audio(tmp / "audio.m4a", config)
+        encode.finish_process(audio, timeout=600)  # its length is checked by the join
         joined = join_segments(segments, audio_path, config, output_path, frame_count=total, workdir=tmp,
                                encoded_audio=tmp / "audio.m4a")
         if progress:
