@@ -205,6 +205,9 @@ class Config:
         self.RENDER_RETRY_INTERVALS = _int_list(env, "RENDER_RETRY_INTERVALS", (30, 120))
         # How often the worker's ticker thread checks for due periodic tasks and a dead scheduler.
         self.WORKER_TICK_SECONDS = _float(env, "WORKER_TICK_SECONDS", 1.0)
+        # A scheduler child alive but without a heartbeat this long (hung) is killed and replaced
+        # by the ticker (RQ's scheduler heartbeats every second); 0: only a dead one is replaced.
+        self.WORKER_SCHEDULER_STALL_SECONDS = _float(env, "WORKER_SCHEDULER_STALL_SECONDS", 30.0)
 
         # API docs (flask-smorest)
         self.API_TITLE = "Waveframe API"

@@ -8,7 +8,8 @@ thread ticks every ``WORKER_TICK_SECONDS`` whatever the main loop is doing:
 
 - ``enqueue_due_tasks``: each period claimed with Redis ``SET NX EX`` (once across all workers);
 - ``worker.ensure_scheduler()``: restarts a dead scheduler child at once (RQ's own check runs
-  only in the maintenance pass).
+  only in the maintenance pass), and a hung one (alive, no heartbeat for
+  ``WORKER_SCHEDULER_STALL_SECONDS``) after killing it.
 
 Why a thread and not a short dequeue timeout: a short timeout only helps an idle worker (a busy
 one sits in ``monitor_work_horse`` for the whole render), and code run from the main loop is

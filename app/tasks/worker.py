@@ -1,7 +1,11 @@
 """The RQ worker process: listens to high, default, low in that order, with the scheduler.
 
 A ticker thread (``app.tasks.ticker``) enqueues the periodic tasks at their period and restarts
-a dead scheduler child, independently of RQ's dequeue loop. SIGTERM asks for a warm shutdown
+a dead or stalled scheduler child, independently of RQ's dequeue loop. The ticker starts only
+after the scheduler child is forked: a fork while another thread runs Python code can leave the
+child waiting forever on a lock that thread held (an import's module lock, say), so at start-up
+the scheduler is forked from a process with no thread of ours running; any later stall (a hung
+child stops heartbeating) is caught by ``ensure_scheduler``. SIGTERM asks for a warm shutdown
 (the current job finishes; a second signal stops at once); a job that overruns its timeout is
 killed by RQ's death penalty. Each job runs inside an app context in a freshly forked work
 horse with its own database connections.
@@ -11,11 +15,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
+import time
 
 from flask import Flask
 from rq import Worker
 from rq.group import Group
+from rq.utils import now, utcparse
 
 from app.extensions import db, get_redis
 from app.rendering import warm
@@ -40,6 +47,8 @@ class AppWorker(Worker):
         super().__init__(*args, **kwargs)
         self._scheduler_lock = threading.RLock()  # the main loop and the ticker both start it
         self._scheduler_stopped = False
+        self._ticker_after_scheduler = False
+        self._scheduler_seen: tuple[int, float] | None = None  # (pid, monotonic first seen alive)
 
     def perform_job(self, job, queue):
         if os.getpid() != self.parent_pid:
@@ -62,7 +71,10 @@ class AppWorker(Worker):
                 log.exception("warm_browser_start_failed")
         if not burst:
             self.ticker = WorkerTicker(self, float(self.app.config["WORKER_TICK_SECONDS"]))
-            self.ticker.start()
+            if kwargs.get("with_scheduler"):
+                self._ticker_after_scheduler = True  # started once the scheduler is forked
+            else:
+                self.ticker.start()
         try:
             return super().work(burst, *args, **kwargs)
         finally:
@@ -95,11 +107,19 @@ class AppWorker(Worker):
             warm.install(None)
 
     def _start_scheduler(self, *args, **kwargs):
-        with self._scheduler_lock:
-            return super()._start_scheduler(*args, **kwargs)
+        try:
+            with self._scheduler_lock:
+                return super()._start_scheduler(*args, **kwargs)
+        finally:
+            if self._ticker_after_scheduler and self.ticker is not None:
+                self._ticker_after_scheduler = False
+                self.ticker.start()
 
     def ensure_scheduler(self) -> bool:
-        """Start the scheduler child again if it died (and this worker may hold its locks).
+        """Start the scheduler child again if it died or stalled (and this worker may hold its
+        locks). Stalled: alive, but without a heartbeat of its own for
+        ``WORKER_SCHEDULER_STALL_SECONDS`` (RQ's scheduler writes one every second); it is
+        SIGKILLed and replaced.
 
         True when a new scheduler process was started."""
         with self._scheduler_lock:
@@ -108,13 +128,38 @@ class AppWorker(Worker):
                 return False
             process = scheduler._process
             if process is not None and process.is_alive():
-                return False
+                if not self._scheduler_stalled(scheduler, process):
+                    return False
+                log.warning("scheduler_stalled", extra={
+                    "pid": process.pid,
+                    "stall_seconds": float(self.app.config["WORKER_SCHEDULER_STALL_SECONDS"])})
+                try:
+                    os.kill(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.join(timeout=10)
             scheduler.acquire_locks(auto_start=True)
             restarted = scheduler._process is not process and scheduler._process is not None
             if restarted:
                 log.warning("scheduler_restarted", extra={
                     "pid": scheduler._process.pid, "exitcode": getattr(process, "exitcode", None)})
             return restarted
+
+    def _scheduler_stalled(self, scheduler, process) -> bool:
+        """True when ``process`` has been alive for the stall limit without a recent heartbeat
+        in its Redis hash (``rq:scheduler:<name>``: its pid and ``last_heartbeat``)."""
+        limit = float(self.app.config["WORKER_SCHEDULER_STALL_SECONDS"])
+        if limit <= 0:
+            return False
+        clock = time.monotonic()
+        if self._scheduler_seen is None or self._scheduler_seen[0] != process.pid:
+            self._scheduler_seen = (process.pid, clock)
+        if clock - self._scheduler_seen[1] < limit:
+            return False  # a new child gets the whole limit to register and heartbeat
+        pid, beat = self.connection.hmget(scheduler.key, ["pid", "last_heartbeat"])
+        if pid is None or beat is None or int(pid) != process.pid:
+            return True
+        return (now() - utcparse(beat.decode())).total_seconds() >= limit
 
     def stop_scheduler(self):
         with self._scheduler_lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -128,10 +129,18 @@ def _scheduler_pid(redis_conn) -> int | None:
     return None
 
 
+def _first_scheduler(redis_conn, worker: WorkerProcess) -> int:
+    try:
+        return wait_until_value(lambda: _scheduler_pid(redis_conn), timeout=60)
+    except AssertionError:
+        raise AssertionError("no scheduler registered in 60 s; worker log:\n"
+                             + worker.output()[-4000:]) from None
+
+
 def test_a_killed_scheduler_is_restarted_and_a_retry_moves_on_time(redis_conn, worker_env, tmp_path):
     worker = WorkerProcess(worker_env, tmp_path / "worker.log").start()
     try:
-        old_pid = wait_until_value(lambda: _scheduler_pid(redis_conn), timeout=60)
+        old_pid = _first_scheduler(redis_conn, worker)
         os.kill(old_pid, signal.SIGKILL)
         # a retry due in 3 s, scheduled while no scheduler process is alive
         queue = next(q for q in all_queues() if q.name == "default")
@@ -143,6 +152,33 @@ def test_a_killed_scheduler_is_restarted_and_a_retry_moves_on_time(redis_conn, w
         wait_until(lambda: redis_conn.lrange(order, 0, -1) == [b"retried"], timeout=3 + 15)
         assert "scheduler_restarted" in worker.output()
     finally:
+        worker.stop()
+
+
+def test_a_hung_scheduler_is_replaced_and_a_retry_moves_on_time(redis_conn, app, tmp_path):
+    """A scheduler child alive but frozen (SIGSTOP: as a deadlocked child) stops heartbeating;
+    the worker kills it after WORKER_SCHEDULER_STALL_SECONDS and starts a new one."""
+    stall = 3
+    env = process_env(app, WORKER_SCHEDULER_STALL_SECONDS=str(stall))
+    worker = WorkerProcess(env, tmp_path / "worker.log").start()
+    old_pid = None
+    try:
+        old_pid = _first_scheduler(redis_conn, worker)
+        os.kill(old_pid, signal.SIGSTOP)
+        queue = next(q for q in all_queues() if q.name == "default")
+        queue.enqueue_in(timedelta(seconds=2), sample_tasks.record, "retried")
+        new_pid = wait_until_value(
+            lambda: (pid := _scheduler_pid(redis_conn)) and pid != old_pid and pid,
+            timeout=stall + 15)
+        assert new_pid in process_tree(worker.pid)
+        assert old_pid not in process_tree(worker.pid)  # killed and reaped, not left frozen
+        order = redis_client.key("sample", "order")
+        wait_until(lambda: redis_conn.lrange(order, 0, -1) == [b"retried"], timeout=15)
+        assert "scheduler_stalled" in worker.output()
+        assert "scheduler_restarted" in worker.output()
+    finally:
+        with contextlib.suppress(ProcessLookupError, TypeError):
+            os.kill(old_pid, signal.SIGCONT)  # lets a stop() of a failed run end it warmly
         worker.stop()
 
 
