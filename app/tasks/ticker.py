@@ -45,12 +45,25 @@ class WorkerTicker(threading.Thread):
         self.worker = worker
         self.every_seconds = every_seconds
         self._halt = threading.Event()
+        self._ticked_first = False
 
     def run(self) -> None:
         with self.worker.app.app_context():
+            if self._ticked_first:
+                self._halt.wait(self.every_seconds)
             while not self._halt.is_set():
                 self.tick()
                 self._halt.wait(self.every_seconds)
+
+    def start_after_a_tick(self) -> None:
+        """Tick once in the calling thread, then start the thread (its first tick one period on).
+
+        Whatever a tick imports lazily is then imported before the thread exists: a work horse
+        forked while the thread held a module's import lock would wait for it forever."""
+        with self.worker.app.app_context():
+            self.tick()
+        self._ticked_first = True
+        self.start()
 
     def tick(self) -> None:
         try:

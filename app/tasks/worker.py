@@ -113,7 +113,7 @@ class AppWorker(Worker):
         finally:
             if self._ticker_after_scheduler and self.ticker is not None:
                 self._ticker_after_scheduler = False
-                self.ticker.start()
+                self.ticker.start_after_a_tick()
 
     def ensure_scheduler(self) -> bool:
         """Start the scheduler child again if it died or stalled (and this worker may hold its
