@@ -81,12 +81,17 @@ def test_cancel_before_capture_starts(media, tmp_path, workdir):
     assert list(workdir.iterdir()) == []
 
 
+# the whole render of the 20 s clip at CONFIG takes ~3.3 s on a quiet 2-core machine: too close to
+# a 3 s deadline; at 1080p30 it takes several times the deadline even on a much faster machine
+HEAVY = {**CONFIG, "size": "1920x1080", "fps": 30}
+
+
 def test_timeout_stops_the_render_and_cleans_up(media, tmp_path, workdir):
     before = proc.descendants()
     started = time.monotonic()
     with pytest.raises(RenderTimeout) as info:
         render_video(
-            media["long"], tmp_path / "out.mp4", CONFIG, timeout=3.0, chromium_path=CHROMIUM, workdir=workdir
+            media["long"], tmp_path / "out.mp4", HEAVY, timeout=3.0, chromium_path=CHROMIUM, workdir=workdir
         )
     assert 3.0 <= time.monotonic() - started < 3.0 + STOP_BOUND  # not before the deadline
     assert info.value.code == "render_timeout" and info.value.message

@@ -69,9 +69,12 @@ def test_renders_attach_to_the_warm_browser_and_leave_only_it(browser, media, tm
 
 def test_a_failed_render_discards_the_warm_browser(browser, media, tmp_path):
     root, pids = browser.pid, browser.pids()
+    capturing = []  # canceled once frames are being captured (not after a number of polls: a
+    # fast machine finished the whole render within 40 of them)
     with pytest.raises(RenderCanceled):
         render_video(media["long"], tmp_path / "out.mp4", CONFIG, chromium_path=CHROMIUM,
-                     progress=lambda update: None, should_cancel=iter([False] * 40 + [True] * 10**6).__next__)
+                     progress=lambda update: update.frames_done > 0 and capturing.append(True),
+                     should_cancel=lambda: bool(capturing))
     assert living(pids) == set()  # killed, with every process under it
     assert warm.current() is None  # the next render launches its own until the worker restarts one
     browser.after_job(failed=True)
