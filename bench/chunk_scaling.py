@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/chunk_scaling.py [--seconds 600] [--size 1280x720] [--template bars]
                                             [--workers 1,2,4] [--chunk-seconds 60] [--extra-chunk-seconds 30]
-                                            [--json out.json]
+                                            [--pin] [--json out.json]
 
 A private stack (``bench/stack.py``: its own Postgres database, Redis db, local storage, gunicorn
 with the Procfile's web command, ``python worker.py`` processes) and a generated track
@@ -30,6 +30,11 @@ plan on N > 1); speed-up is
 ``T_unchunked / T(N)``, efficiency is speed-up / N. A slot is modelled as ``a + b * frames`` from
 the unchunked run's time per frame plus the fixed costs measured on each chunk (load drifts
 between phases on a shared machine; this cancels it), which also gives the best chunk length per N.
+
+``--pin`` runs worker i on core i only (``taskset``; its work horse, Chromium and FFmpeg inherit
+the affinity): each worker is then a one-core machine, and ``--pin --workers 1,2`` measures two
+machines against one on a two-core box instead of projecting it (web, Postgres, Redis and the
+local storage stay unpinned and shared).
 
 Not part of the test suite. On a shared machine, keep other benchmarks from overlapping the run.
 """
@@ -73,14 +78,22 @@ def load() -> str:
 
 # -- one phase -----------------------------------------------------------------------------
 
+def worker_args(index: int, pin: bool) -> list[str]:
+    """``python worker.py``; with ``pin``, under ``taskset`` on core ``index`` (mod the cores): a
+    machine of one core, whose work horse, Chromium and FFmpeg inherit the affinity."""
+    args = [sys.executable, "worker.py"]
+    return ["taskset", "-c", str(index % (os.cpu_count() or 1)), *args] if pin else args
+
+
 def run_phase(stack: Stack, name: str, clip: Path, config: dict, workers: int,
-              chunk_seconds: int, timeout: float, extra_env: dict[str, str] | None = None) -> dict:
+              chunk_seconds: int, timeout: float, extra_env: dict[str, str] | None = None,
+              pin: bool = False) -> dict:
     env = {**(extra_env or {}), "RENDER_CHUNK_SECONDS": str(chunk_seconds)}
     tag = uuid.uuid4().hex[:6]
     load_before = load()
     web, port = start_web(stack, "wsgi:app", f"web-{tag}.log", **env)
     logs = [f"worker-{tag}-{i}.log" for i in range(workers)]
-    procs = [stack.start([sys.executable, "worker.py"], log, **env) for log in logs]
+    procs = [stack.start(worker_args(i, pin), log, **env) for i, log in enumerate(logs)]
     try:
         connection = redis.Redis.from_url(stack.services.redis_url)
         wait_for(lambda: Worker.count(connection=connection) >= workers, timeout=120)
@@ -407,6 +420,9 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per phase")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="set for the web and every worker, e.g. RENDER_WARM_BROWSER=1 (repeatable)")
+    parser.add_argument("--pin", action="store_true",
+                        help="worker i runs on core i only (taskset): each worker a one-core machine, "
+                             "so --workers 1,2 measures N=2 machines on a 2-core box")
     parser.add_argument("--json", type=Path, default=None, help="also write every figure here")
     parser.add_argument("--report", type=Path, default=None,
                         help="print the tables again from the --json file of an earlier run; no render")
@@ -421,7 +437,10 @@ def main() -> None:
     config = {"template": args.template, "size": args.size, "fps": FPS, "artist": "Waveframe"}
     frame_count = math.ceil(args.seconds * FPS)
     print(f"scaling: {args.seconds:.0f} s synthetic track, {args.size} {FPS} fps, template {args.template}; "
-          f"env {args.env or 'default'}; {load()}", flush=True)
+          f"env {args.env or 'default'}; {'workers pinned to one core each; ' if args.pin else ''}{load()}",
+          flush=True)
+    if args.pin and max(int(w) for w in args.workers.split(",")) > (os.cpu_count() or 1):
+        raise SystemExit("--pin: more workers than cores would put two 'machines' on one core")
     phases = [("unchunked", 1, 0)]
     phases += [(f"chunks {args.chunk_seconds} s x {w}", int(w), args.chunk_seconds)
                for w in args.workers.split(",")]
@@ -435,7 +454,8 @@ def main() -> None:
         try:
             for name, workers, chunk_seconds in phases:
                 result = run_phase(stack, name, clip, config, workers, chunk_seconds, args.timeout,
-                                   dict(item.split("=", 1) for item in args.env))
+                                   dict(item.split("=", 1) for item in args.env), pin=args.pin)
+                result["pinned"] = args.pin
                 results.append(result)
                 print(f"{name}: {result['total']:.1f} s end to end ({result['load_before']} -> "
                       f"{result['load_after']})", flush=True)
