@@ -147,7 +147,8 @@ class AppWorker(Worker):
 
     def _scheduler_stalled(self, scheduler, process) -> bool:
         """True when ``process`` has been alive for the stall limit without a recent heartbeat
-        in its Redis hash (``rq:scheduler:<name>``: its pid and ``last_heartbeat``)."""
+        in its Redis hash (``rq:scheduler:<name>``, ``last_heartbeat``; only this worker's
+        child writes it: the name is this worker's scheduler's)."""
         limit = float(self.app.config["WORKER_SCHEDULER_STALL_SECONDS"])
         if limit <= 0:
             return False
@@ -156,8 +157,8 @@ class AppWorker(Worker):
             self._scheduler_seen = (process.pid, clock)
         if clock - self._scheduler_seen[1] < limit:
             return False  # a new child gets the whole limit to register and heartbeat
-        pid, beat = self.connection.hmget(scheduler.key, ["pid", "last_heartbeat"])
-        if pid is None or beat is None or int(pid) != process.pid:
+        beat = self.connection.hget(scheduler.key, "last_heartbeat")
+        if beat is None:  # never registered, or silent so long its hash expired
             return True
         return (now() - utcparse(beat.decode())).total_seconds() >= limit
 
