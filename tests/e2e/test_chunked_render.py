@@ -5,6 +5,7 @@ render of the same config; a SIGKILLed chunk costs only that chunk; cancel stops
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -264,15 +265,17 @@ def test_a_sigkilled_chunk_is_rendered_again_alone_and_the_job_completes_once(
     wait_for(lambda: any(c.status == ChunkStatus.RENDERING and c.frames_done > 0 for c in chunks(job_id))
              and any(horse_of(w) for w in pair), timeout=120, interval=0.1, message="a chunk rendering")
     horse = next(h for h in (horse_of(w) for w in pair) if h)
+    doomed = [horse, *process_tree(horse)]
+    for pid in doomed:  # frozen at once: the chunk cannot finish while the audio is looked at
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGSTOP)
     # and the audio job's object is lost: the join must encode the audio itself
     audio_key = chunk_audio_key(user.id, uuid.UUID(job_id), 1)
     wait_for(lambda: get_storage().exists(audio_key), timeout=60, message="the audio stored")
     get_storage().delete(audio_key)
-    for pid in [horse, *process_tree(horse)]:
-        try:
+    for pid in doomed:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     body = wait_done(client, headers, job_id, timeout=240)
     logs = lambda: pair[0].output() + pair[1].output()  # noqa: E731
     assert body["status"] == "completed", logs()[-4000:]
@@ -296,7 +299,10 @@ def test_cancel_during_chunking_stops_every_chunk_and_leaves_nothing(
         client, chunked_app, user_factory, auth_headers, clip, workers, render_tmp):
     user = user_factory()
     headers = auth_headers(user)
-    job_id = upload(client, headers, clip, filename="music.m4a", config=CONFIG).json["id"]
+    # a chunk of CONFIG renders in ~1.2 s, its progress written about once a second: the cancel
+    # could land after it, between two chunks; at 1280x720 60 fps a chunk takes several seconds
+    slow = {**CONFIG, "size": "1280x720", "fps": 60}
+    job_id = upload(client, headers, clip, filename="music.m4a", config=slow).json["id"]
     worker = workers()  # one worker: one chunk renders, the others wait on the queue
     wait_for(lambda: any(c.frames_done > 0 for c in chunks(job_id)), timeout=120, interval=0.1,
              message="a chunk rendering")
