@@ -137,19 +137,26 @@ def _first_scheduler(redis_conn, worker: WorkerProcess) -> int:
                              + worker.output()[-4000:]) from None
 
 
+def _retry_runs_on_a_new_scheduler(redis_conn, worker: WorkerProcess, old_pid: int, *, due: float,
+                                   replaced_within: float) -> None:
+    """A retry due in ``due`` s runs: a scheduler other than ``old_pid``, a child of the worker,
+    took over within ``replaced_within`` s and moved it to the queue."""
+    queue = next(q for q in all_queues() if q.name == "default")
+    queue.enqueue_in(timedelta(seconds=due), sample_tasks.record, "retried")
+    new_pid = wait_until_value(
+        lambda: (pid := _scheduler_pid(redis_conn)) and pid != old_pid and pid, timeout=replaced_within)
+    assert new_pid in process_tree(worker.pid)
+    order = redis_client.key("sample", "order")
+    wait_until(lambda: redis_conn.lrange(order, 0, -1) == [b"retried"], timeout=due + 15)
+
+
 def test_a_killed_scheduler_is_restarted_and_a_retry_moves_on_time(redis_conn, worker_env, tmp_path):
     worker = WorkerProcess(worker_env, tmp_path / "worker.log").start()
     try:
         old_pid = _first_scheduler(redis_conn, worker)
         os.kill(old_pid, signal.SIGKILL)
         # a retry due in 3 s, scheduled while no scheduler process is alive
-        queue = next(q for q in all_queues() if q.name == "default")
-        queue.enqueue_in(timedelta(seconds=3), sample_tasks.record, "retried")
-        new_pid = wait_until_value(
-            lambda: (pid := _scheduler_pid(redis_conn)) and pid != old_pid and pid, timeout=15)
-        assert new_pid in process_tree(worker.pid)
-        order = redis_client.key("sample", "order")
-        wait_until(lambda: redis_conn.lrange(order, 0, -1) == [b"retried"], timeout=3 + 15)
+        _retry_runs_on_a_new_scheduler(redis_conn, worker, old_pid, due=3, replaced_within=15)
         assert "scheduler_restarted" in worker.output()
     finally:
         worker.stop()
@@ -165,15 +172,8 @@ def test_a_hung_scheduler_is_replaced_and_a_retry_moves_on_time(redis_conn, app,
     try:
         old_pid = _first_scheduler(redis_conn, worker)
         os.kill(old_pid, signal.SIGSTOP)
-        queue = next(q for q in all_queues() if q.name == "default")
-        queue.enqueue_in(timedelta(seconds=2), sample_tasks.record, "retried")
-        new_pid = wait_until_value(
-            lambda: (pid := _scheduler_pid(redis_conn)) and pid != old_pid and pid,
-            timeout=stall + 15)
-        assert new_pid in process_tree(worker.pid)
+        _retry_runs_on_a_new_scheduler(redis_conn, worker, old_pid, due=2, replaced_within=stall + 15)
         assert old_pid not in process_tree(worker.pid)  # killed and reaped, not left frozen
-        order = redis_client.key("sample", "order")
-        wait_until(lambda: redis_conn.lrange(order, 0, -1) == [b"retried"], timeout=15)
         assert "scheduler_stalled" in worker.output()
         assert "scheduler_restarted" in worker.output()
     finally:
