@@ -80,14 +80,6 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def scheduler_pid(redis_conn) -> int | None:
-    for key in redis_conn.keys("rq:scheduler:*"):
-        pid = redis_conn.hget(key, "pid")
-        if pid and Path(f"/proc/{int(pid)}").exists():
-            return int(pid)
-    return None
-
-
 def horse_pid(worker_pid: int, redis_conn=None) -> int | None:
     """The worker's work horse: the child that leads its own process group (RQ's horse calls
     ``setpgrp``; the scheduler child does not)."""

@@ -16,11 +16,10 @@ from tests.chaos.orders import (
     SMALL,
     horse_pid,
     row,
-    scheduler_pid,
     verdict,
 )
 from tests.integration.renders.conftest import upload
-from tests.support.worker_process import WorkerProcess, wait_for, worker_env
+from tests.support.worker_process import WorkerProcess, scheduler_pid, wait_for, worker_env
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from app.extensions import redis_client
 from app.tasks.queues import all_queues
 from app.tasks.schedule import periodic_tasks
 from tests.support import sample_tasks
-from tests.support.worker_process import WorkerProcess, process_tree
+from tests.support.worker_process import WorkerProcess, process_tree, scheduler_pid
 from tests.support.worker_process import worker_env as process_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,17 +121,9 @@ def test_an_idle_worker_runs_the_reconciler_at_its_period(redis_conn, app, tmp_p
         worker.stop()
 
 
-def _scheduler_pid(redis_conn) -> int | None:
-    for key in redis_conn.keys("rq:scheduler:*"):
-        pid = redis_conn.hget(key, "pid")
-        if pid and Path(f"/proc/{int(pid)}").exists():
-            return int(pid)
-    return None
-
-
 def _first_scheduler(redis_conn, worker: WorkerProcess) -> int:
     try:
-        return wait_until_value(lambda: _scheduler_pid(redis_conn), timeout=60)
+        return wait_until_value(lambda: scheduler_pid(redis_conn), timeout=60)
     except AssertionError:
         raise AssertionError("no scheduler registered in 60 s; worker log:\n"
                              + worker.output()[-4000:]) from None
@@ -144,7 +136,7 @@ def _retry_runs_on_a_new_scheduler(redis_conn, worker: WorkerProcess, old_pid: i
     queue = next(q for q in all_queues() if q.name == "default")
     queue.enqueue_in(timedelta(seconds=due), sample_tasks.record, "retried")
     new_pid = wait_until_value(
-        lambda: (pid := _scheduler_pid(redis_conn)) and pid != old_pid and pid, timeout=replaced_within)
+        lambda: (pid := scheduler_pid(redis_conn)) and pid != old_pid and pid, timeout=replaced_within)
     assert new_pid in process_tree(worker.pid)
     order = redis_client.key("sample", "order")
     wait_until(lambda: redis_conn.lrange(order, 0, -1) == [b"retried"], timeout=due + 15)

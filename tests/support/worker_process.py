@@ -100,6 +100,15 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+def scheduler_pid(redis_conn) -> int | None:
+    """The pid of a living RQ scheduler child registered in Redis (``rq:scheduler:<name>``)."""
+    for key in redis_conn.keys("rq:scheduler:*"):
+        pid = redis_conn.hget(key, "pid")
+        if pid and Path(f"/proc/{int(pid)}").exists():
+            return int(pid)
+    return None
+
+
 def wait_for(condition, *, timeout: float, interval: float = 0.2, message: str = "condition"):
     """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
